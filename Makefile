@@ -1,0 +1,22 @@
+# The two commands of the README: `make demo` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+export SARABAN_HOME ?= $(CURDIR)/var
+
+.PHONY: demo test install serve lint
+install:
+	@scripts/bootstrap.sh
+
+demo: install
+	@$(VENV)/bin/saraban migrate --no-input -v 0
+	@$(VENV)/bin/saraban load_demo
+	@$(VENV)/bin/saraban serve --host $${SARABAN_HOST:-127.0.0.1} --port $${SARABAN_PORT:-8000}
+
+test: install
+	@$(VENV)/bin/ruff check src tests bench
+	@$(VENV)/bin/mypy
+	@$(VENV)/bin/pytest -q
+
+lint:
+	@$(VENV)/bin/ruff check src tests bench
+	@$(VENV)/bin/mypy

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs everything Saraban needs on a fresh Debian 12/13 machine: system packages,
+# a Python >= 3.12 virtual environment in .venv, and the locked Python dependencies
+# (fonts included: they come from PyPI as fontpkg-sarabun).
+# Safe to run again; it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages: poppler-utils (pdftotext/pdftoppm for PDF checks), qpdf (PDF structure checks).
+SYSTEM_PACKAGES=(poppler-utils qpdf)
+if [[ "${SARABAN_WITH_BROWSER:-0}" == 1 ]]; then
+  SYSTEM_PACKAGES+=(chromium)
+fi
+missing=()
+for p in "${SYSTEM_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if (( ${#missing[@]} )); then
+  echo "saraban: installing system packages: ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Python >= 3.12: the first of python3.13, python3.12, python3 (or a pyenv install) that runs.
+find_python() {
+  local c
+  for c in python3.13 python3.12 python3 \
+           "$HOME"/.pyenv/versions/3.13*/bin/python3 "$HOME"/.pyenv/versions/3.12*/bin/python3 \
+           /usr/local/bin/python3.13 /usr/local/bin/python3.12; do
+    if "$c" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then
+      "$c" -c 'import sys; print(sys.executable)'
+      return 0
+    fi
+  done
+  return 1
+}
+
+if [[ ! -x .venv/bin/python ]] || ! .venv/bin/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then
+  PY=$(find_python) || { echo "saraban: Python >= 3.12 not found / ไม่พบ Python 3.12 ขึ้นไป" >&2; exit 1; }
+  if ! "$PY" -c 'import ensurepip' >/dev/null 2>&1; then
+    SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    v=$("$PY" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "python${v}-venv" >/dev/null
+  fi
+  rm -rf .venv
+  "$PY" -m venv .venv
+fi
+[[ -x .venv/bin/uv ]] || .venv/bin/python -m pip install -q --disable-pip-version-check 'uv==0.13.9'
+# uv installs exactly what uv.lock pins, into .venv.
+UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --frozen --quiet --python .venv/bin/python

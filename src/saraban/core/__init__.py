@@ -1,0 +1,1 @@
+"""Pieces shared by every app: Thai calendar and digits, bilingual errors."""

@@ -1,0 +1,149 @@
+"""Django settings for Saraban.
+
+Everything a deployment configures comes from environment variables prefixed ``SARABAN_``:
+
+- ``SARABAN_HOME``: the data directory of the embedded default (database, files, keys); ``./var``.
+- ``SARABAN_DATABASE_URL``: a database URL; unset means SQLite in ``SARABAN_HOME``.
+- ``SARABAN_SECRET_KEY``: Django's secret key; generated once into ``SARABAN_HOME`` when unset.
+- ``SARABAN_DEBUG``: ``1`` for development.
+- ``SARABAN_ALLOWED_HOSTS``: comma-separated host names.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+SARABAN_HOME = Path(os.environ.get("SARABAN_HOME", "var")).resolve()
+SARABAN_HOME.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """Return the configured secret key, or one generated once and kept in SARABAN_HOME."""
+    configured = os.environ.get("SARABAN_SECRET_KEY")
+    if configured:
+        return configured
+    key_file = SARABAN_HOME / "secret_key"
+    if not key_file.exists():
+        key_file.touch(mode=0o600)
+        key_file.write_text(secrets.token_urlsafe(50))
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = os.environ.get("SARABAN_DEBUG", "0") == "1"
+ALLOWED_HOSTS = os.environ.get("SARABAN_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks_db",
+    "saraban.audit",
+    "saraban.directory",
+    "saraban.documents",
+    "saraban.correspondence",
+    "saraban.registers",
+    "saraban.rendering",
+    "saraban.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "saraban.urls"
+WSGI_APPLICATION = "saraban.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict[str, object]:
+    url = os.environ.get("SARABAN_DATABASE_URL", "").strip()
+    if url:
+        config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60))
+        config["TEST"] = {"NAME": os.environ.get("SARABAN_TEST_DATABASE_NAME", f"test_{config['NAME']}")}
+        return config
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": SARABAN_HOME / "saraban.sqlite3",
+        # IMMEDIATE: a write transaction takes the write lock when it begins, so concurrent
+        # writers queue on the busy timeout instead of failing with "database is locked".
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        },
+        # A file, not memory: the numbering tests use several connections at once.
+        "TEST": {"NAME": str(SARABAN_HOME / f"test-{os.getpid()}.sqlite3")},
+    }
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "directory.Person"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+LOGIN_URL = "/accounts/login/"
+
+LANGUAGE_CODE = "th"
+LANGUAGES = [("th", "ไทย"), ("en", "English")]
+TIME_ZONE = "Asia/Bangkok"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = SARABAN_HOME / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# Background work: Django's task API with the broker-less database backend.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Saraban's own settings.
+SARABAN_BLOB_STORE = {
+    "BACKEND": "saraban.documents.storage.LocalBlobStore",
+    "OPTIONS": {"root": SARABAN_HOME / "blobs"},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("SARABAN_LOG_LEVEL", "WARNING")},
+}
