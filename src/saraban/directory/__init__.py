@@ -1,0 +1,1 @@
+"""The directory: organisations, people, their roles and acting appointments."""

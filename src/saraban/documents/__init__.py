@@ -1,0 +1,1 @@
+"""Files: content-addressed storage of PDFs, scans and attachments."""
