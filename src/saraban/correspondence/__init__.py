@@ -1,0 +1,1 @@
+"""Official letters (หนังสือราชการ): their types, content, validation and lifecycle."""

@@ -1,0 +1,74 @@
+"""An official letter as stored: its content (``LetterContent`` as JSON) and the columns we query on."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.conf import settings
+from django.db import models
+
+from .content import LetterContent
+from .kinds import LetterSubtype, LetterType, Secrecy, Urgency
+
+
+class LetterStatus(models.TextChoices):
+    DRAFT = "draft", "ร่าง / Draft"
+    IN_REVIEW = "in_review", "รอตรวจสอบ / In review"
+    APPROVED = "approved", "อนุมัติแล้ว / Approved"
+    SIGNED = "signed", "ลงนามแล้ว / Signed"
+    NUMBERED = "numbered", "ออกเลขแล้ว / Numbered"
+    SENT = "sent", "ส่งแล้ว / Sent"
+    CLOSED = "closed", "ปิดเรื่อง / Closed"
+    CANCELLED = "cancelled", "ยกเลิก / Cancelled"
+    SUPERSEDED = "superseded", "มีฉบับแก้ไขแทน / Superseded"
+
+
+NUMBERED_STATUSES = (LetterStatus.NUMBERED, LetterStatus.SENT, LetterStatus.CLOSED, LetterStatus.SUPERSEDED)
+
+
+def _choices(enum: type[StrEnum]) -> list[tuple[str, str]]:
+    return [(member.value, getattr(member, "label_th", "") or member.value) for member in enum]
+
+
+class Letter(models.Model):
+    """An official letter written by an organisation."""
+
+    organisation = models.ForeignKey("directory.Organisation", on_delete=models.PROTECT, related_name="+")
+    owner_unit = models.ForeignKey(
+        "directory.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    content = models.JSONField()  # LetterContent; the single source of what the letter says
+    # Copies of content fields, kept in step by the services, for lists, search and registers.
+    type = models.CharField(max_length=20, choices=_choices(LetterType))
+    subtype = models.CharField(max_length=20, choices=_choices(LetterSubtype), blank=True)
+    subject = models.CharField(max_length=2000)
+    number = models.CharField(max_length=64, blank=True, db_index=True)
+    date = models.DateField(null=True, blank=True)
+    urgency = models.CharField(max_length=20, choices=_choices(Urgency), default=Urgency.NORMAL)
+    secrecy = models.CharField(max_length=20, choices=_choices(Secrecy), default=Secrecy.NORMAL)
+    circular = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=LetterStatus.choices, default=LetterStatus.DRAFT)
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organisation", "status"]),
+            models.Index(fields=["organisation", "date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number or '(ร่าง)'} {self.subject}"
+
+    @property
+    def letter_content(self) -> LetterContent:
+        """The content as a validated ``LetterContent``."""
+        return LetterContent.model_validate(self.content)
+
+    @property
+    def is_numbered(self) -> bool:
+        return self.status in NUMBERED_STATUSES

@@ -1,0 +1,253 @@
+"""Writes to letters: create and edit drafts, issue numbers, cancel, correct. Every change is audited.
+
+Lock order: a number is drawn (book, then audit chain) before any other audit event of the same
+transaction is written, so two transactions never wait on each other's locks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from saraban.audit.services import record_event
+from saraban.core.errors import FieldProblem, StateRefused, ValidationFailed
+from saraban.core.thai import local_date
+from saraban.directory.models import Organisation, Person
+from saraban.documents.models import StoredFile
+from saraban.registers.models import BookKind, EntryStatus, RegisterEntry
+from saraban.registers.numbering import Allocation, EntryFields
+from saraban.registers.services import cancel_entry, number_template, register_outgoing
+
+from .content import LetterContent, check_letter, parse_letter_json
+from .kinds import DigitStyle, LetterSubtype, LetterType, Secrecy
+from .models import Letter, LetterStatus
+from .snapshots import letter_snapshot
+
+EDITABLE_STATUSES = (LetterStatus.DRAFT,)
+NUMBERABLE_STATUSES = (LetterStatus.DRAFT, LetterStatus.APPROVED, LetterStatus.SIGNED)
+# Fields fixed once the number is issued (a correction is a new, superseding letter).
+FIXED_AFTER_NUMBERING = ("number", "date", "subject")
+
+
+def _with_issuer(content: LetterContent, organisation: Organisation, owner_unit: Organisation | None) -> LetterContent:
+    """Fill what the directory knows: issuer, letter code, unit in charge, contact, digit style."""
+    issuer = content.issuer.model_copy(update={
+        "name": content.issuer.name or (
+            owner_unit.name_th if content.type is LetterType.INTERNAL and owner_unit else organisation.name_th
+        ),
+        "address": content.issuer.address or organisation.address,
+        "letter_code": content.issuer.letter_code or (owner_unit.letter_code if owner_unit else "")
+        or organisation.letter_code,
+    })
+    return content.model_copy(update={
+        "issuer": issuer,
+        "owner_unit": content.owner_unit or (owner_unit.name_th if owner_unit else ""),
+        "phone": content.phone or (owner_unit.phone if owner_unit else "") or organisation.phone,
+        "digits": DigitStyle.THAI if organisation.thai_digits else DigitStyle.ARABIC,
+    })
+
+
+def _check_enclosures(content: LetterContent) -> None:
+    wanted = {e.sha256 for e in content.enclosures if e.sha256}
+    if not wanted:
+        return
+    found = set(StoredFile.objects.filter(sha256__in=wanted).values_list("sha256", flat=True))
+    problems = [
+        FieldProblem(f"enclosures.{i}.sha256", "unknown_file", "ไม่พบไฟล์แนบนี้ในระบบ", "No stored file has this digest")
+        for i, e in enumerate(content.enclosures) if e.sha256 and e.sha256 not in found
+    ]
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def _copy_columns(letter: Letter, content: LetterContent) -> None:
+    letter.content = content.model_dump(mode="json")
+    letter.type = content.type
+    letter.subtype = content.subtype or ""
+    letter.subject = content.subject
+    letter.number = content.number
+    letter.date = content.date
+    letter.urgency = content.urgency
+    letter.secrecy = content.secrecy
+    letter.circular = content.circular
+
+
+@transaction.atomic
+def create_letter(
+    organisation: Organisation,
+    content: LetterContent | dict[str, Any],
+    *,
+    author: Person,
+    owner_unit: Organisation | None = None,
+    supersedes: Letter | None = None,
+) -> Letter:
+    """Write a new draft letter of ``organisation``; it is checked against the rules of its type."""
+    parsed = content if isinstance(content, LetterContent) else parse_letter_json(content)
+    parsed = _with_issuer(parsed.model_copy(update={"number": "", "date": None}), organisation, owner_unit)
+    check_letter(parsed)
+    _check_enclosures(parsed)
+    letter = Letter(organisation=organisation, owner_unit=owner_unit, created_by=author, supersedes=supersedes)
+    _copy_columns(letter, parsed)
+    letter.save()
+    record_event(
+        "letter.created", object_type="letter", object_id=letter.pk, organisation_id=organisation.pk,
+        actor=author, after=letter_snapshot(letter),
+        detail={"supersedes": supersedes.pk} if supersedes else {},
+    )
+    return letter
+
+
+@transaction.atomic
+def update_letter(letter: Letter, changes: dict[str, Any], *, actor: Person) -> Letter:
+    """Change fields of a draft. After numbering, number, date and subject are fixed (C2)."""
+    letter = Letter.objects.select_for_update().get(pk=letter.pk)
+    if letter.is_numbered:
+        fixed = [f for f in FIXED_AFTER_NUMBERING if f in changes]
+        raise StateRefused(
+            code="letter.fixed_after_numbering",
+            message_th="หนังสือออกเลขแล้ว แก้ไขเลขที่ วันที่ และเรื่องไม่ได้ ให้จัดทำหนังสือฉบับแก้ไขแทน",
+            message_en="The letter is numbered: its number, date and subject cannot change; write a correction",
+            problems=[FieldProblem(f, "fixed", "แก้ไขไม่ได้หลังออกเลข", "fixed after numbering") for f in fixed],
+        )
+    if letter.status not in EDITABLE_STATUSES:
+        raise StateRefused(
+            code="letter.not_editable",
+            message_th=f"หนังสือสถานะ “{letter.get_status_display()}” แก้ไขไม่ได้",
+            message_en=f"A letter in state “{letter.get_status_display()}” cannot be edited",
+        )
+    for forbidden in ("number", "date"):
+        if forbidden in changes:
+            raise ValidationFailed([FieldProblem(
+                forbidden, "set_by_register", "เลขที่และวันที่กำหนดโดยทะเบียนเมื่อออกเลข",
+                "The number and date are set by the register when the letter is numbered",
+            )])
+    before = letter_snapshot(letter)
+    merged = {**letter.content, **changes}
+    parsed = _with_issuer(parse_letter_json(merged), letter.organisation, letter.owner_unit)
+    check_letter(parsed)
+    _check_enclosures(parsed)
+    _copy_columns(letter, parsed)
+    letter.save()
+    record_event(
+        "letter.updated", object_type="letter", object_id=letter.pk, organisation_id=letter.organisation_id,
+        actor=actor, before=before, after=letter_snapshot(letter), detail={"fields": sorted(changes)},
+    )
+    return letter
+
+
+def book_kind_for(content: LetterContent) -> BookKind | None:
+    """The register that numbers a letter, or ``None`` for kinds that carry no number (ระเบียบ, ข่าว...)."""
+    if content.subtype is LetterSubtype.ORDER:
+        return BookKind.ORDER
+    if content.subtype is LetterSubtype.ANNOUNCEMENT:
+        return BookKind.ANNOUNCEMENT
+    numbered_types = (LetterType.EXTERNAL, LetterType.INTERNAL, LetterType.STAMPED)
+    if content.type in numbered_types or content.subtype is LetterSubtype.CERTIFICATE:
+        if content.secrecy is not Secrecy.NORMAL:
+            return BookKind.SEND_CLASSIFIED
+        return BookKind.CIRCULAR if content.circular else BookKind.SEND
+    return None
+
+
+def issue_number(letter: Letter, *, actor: Person, at: dt.datetime | None = None) -> Letter:
+    """Give the letter its number from the right register and its date (ออกเลขหนังสือ).
+
+    Idempotent: a letter that already holds a number keeps it. The letter is checked completely
+    (with a provisional number) before a number is drawn, so a refused letter burns no number.
+    """
+    moment = at or timezone.now()
+    letter = Letter.objects.select_related("organisation").get(pk=letter.pk)
+    entry = RegisterEntry.objects.filter(letter=letter, status=EntryStatus.ACTIVE, number__isnull=False).first()
+    existing = Allocation(entry.pk, entry.book_id, entry.number or 0, entry.letter_number) if entry else None
+    if letter.is_numbered and existing is None and letter.number:
+        return letter
+    if existing is None and letter.status not in NUMBERABLE_STATUSES:
+        raise StateRefused(
+            code="letter.not_numberable",
+            message_th=f"ออกเลขหนังสือสถานะ “{letter.get_status_display()}” ไม่ได้",
+            message_en=f"A letter in state “{letter.get_status_display()}” cannot be numbered",
+        )
+    content = letter.letter_content
+    kind = book_kind_for(content)
+    today = local_date(moment)
+    if existing is None:
+        provisional = number_template(kind, content.issuer.letter_code, moment).replace("{n}", "1") if kind else ""
+        check_letter(content.model_copy(update={"number": provisional, "date": today}), issued=True)
+        if kind is not None:
+            existing = register_outgoing(
+                letter.organisation_id, kind, letter_code=content.issuer.letter_code, at=moment,
+                actor_label=actor.display_name,
+                fields=EntryFields(
+                    letter_date=today, sender=content.owner_unit or content.issuer.name,
+                    recipient=content.recipient, subject=content.subject, letter_id=letter.pk,
+                    registered_by_id=actor.pk,
+                ),
+            )
+    with transaction.atomic():
+        letter = Letter.objects.select_for_update().get(pk=letter.pk)
+        if letter.is_numbered:
+            return letter
+        before = letter_snapshot(letter)
+        number = existing.letter_number if existing is not None else ""
+        issued_on = entry.letter_date if entry is not None and entry.letter_date else today
+        _copy_columns(letter, content.model_copy(update={"number": number, "date": issued_on}))
+        letter.status = LetterStatus.NUMBERED
+        letter.save()
+        record_event(
+            "letter.numbered", object_type="letter", object_id=letter.pk, organisation_id=letter.organisation_id,
+            actor=actor, before=before, after=letter_snapshot(letter),
+            detail={"number": number, "register_entry": existing.entry_id if existing else None},
+        )
+        if letter.supersedes_id:
+            Letter.objects.filter(pk=letter.supersedes_id).update(status=LetterStatus.SUPERSEDED)
+            record_event(
+                "letter.superseded", object_type="letter", object_id=letter.supersedes_id,
+                organisation_id=letter.organisation_id, actor=actor, detail={"by": letter.pk},
+            )
+    return letter
+
+
+@transaction.atomic
+def cancel_letter(letter: Letter, *, reason: str, actor: Person) -> Letter:
+    """Cancel a letter; its number, if any, stays in the register marked ยกเลิก."""
+    letter = Letter.objects.select_for_update().get(pk=letter.pk)
+    if letter.status in (LetterStatus.CANCELLED, LetterStatus.SUPERSEDED, LetterStatus.SENT, LetterStatus.CLOSED):
+        raise StateRefused(
+            code="letter.not_cancellable",
+            message_th=f"ยกเลิกหนังสือสถานะ “{letter.get_status_display()}” ไม่ได้",
+            message_en=f"A letter in state “{letter.get_status_display()}” cannot be cancelled",
+        )
+    if not reason.strip():
+        raise ValidationFailed([FieldProblem("reason", "required", "ต้องระบุเหตุผล", "A reason is required")])
+    before = letter_snapshot(letter)
+    for entry in RegisterEntry.objects.filter(letter=letter, status=EntryStatus.ACTIVE):
+        cancel_entry(entry, reason=reason, actor=actor)
+    letter.status = LetterStatus.CANCELLED
+    letter.save(update_fields=["status", "updated_at"])
+    record_event(
+        "letter.cancelled", object_type="letter", object_id=letter.pk, organisation_id=letter.organisation_id,
+        actor=actor, before=before, after=letter_snapshot(letter), detail={"reason": reason.strip()},
+    )
+    return letter
+
+
+def start_correction(letter: Letter, *, actor: Person) -> Letter:
+    """A new draft that will supersede a numbered letter once it is numbered itself (C2)."""
+    if not letter.is_numbered or letter.status == LetterStatus.SUPERSEDED:
+        raise StateRefused(
+            code="letter.not_correctable",
+            message_th="จัดทำฉบับแก้ไขได้เฉพาะหนังสือที่ออกเลขแล้วและยังไม่มีฉบับแก้ไข",
+            message_en="Only a numbered letter that has not been superseded can be corrected",
+        )
+    if Letter.objects.filter(supersedes=letter).exists():
+        raise StateRefused(
+            code="letter.correction_exists", message_th="มีร่างฉบับแก้ไขของหนังสือนี้อยู่แล้ว",
+            message_en="A correction of this letter already exists",
+        )
+    content = letter.letter_content
+    return create_letter(
+        letter.organisation, content, author=actor, owner_unit=letter.owner_unit, supersedes=letter
+    )
