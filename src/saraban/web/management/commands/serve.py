@@ -1,0 +1,34 @@
+"""``saraban serve [--host H] [--port P]``: serve this deployment with waitress."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "Serve Saraban over HTTP (waitress, multi-threaded)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--threads", type=int, default=8)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from waitress import serve
+
+        from saraban.wsgi import application
+
+        if not 0 < options["port"] < 65536:
+            raise CommandError("port must be 1–65535 / พอร์ตต้องอยู่ระหว่าง 1–65535", returncode=2)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        host, port = options["host"], options["port"]
+        shown = f"[{host}]" if ":" in host else host
+        self.stdout.write(f"Saraban พร้อมใช้งานที่ / is serving at http://{shown}:{port}/  (Ctrl+C to stop)")
+        try:
+            serve(application, host=host, port=port, threads=options["threads"], ident="saraban")
+        except OSError as exc:
+            raise CommandError(f"cannot listen on {host}:{port}: {exc} / เปิดพอร์ตไม่ได้", returncode=1) from None
