@@ -23,7 +23,7 @@ _DUPLICATED_CLUSTER = re.compile(r"([ก-ฮ][\u0E31\u0E34-\u0E3A\u0E47-\u0E4E]+
 
 def need(tool: str) -> None:
     if shutil.which(tool) is None:
-        pytest.skip(f"{tool} is not installed")
+        pytest.fail(f"{tool} is not installed: run the README's test command, which installs it")
 
 
 def squash(text: str) -> str:

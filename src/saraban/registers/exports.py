@@ -1,0 +1,281 @@
+"""Export of a register (ทะเบียนหนังสือส่ง/รับ, แบบที่ 12 and 14) for a date range as PDF, CSV or XLSX.
+
+Every format carries the official columns, in this order (B5 of the requirements): วันที่ลงทะเบียน,
+เลขทะเบียนส่ง (เลขทะเบียนรับ for a receive book), ที่, ลงวันที่, จาก, ถึง, เรื่อง, การปฏิบัติ, หมายเหตุ.
+
+- **PDF**: the printed register of ``saraban.rendering.registers`` (landscape A4), with Thai or Arabic
+  digits as the organisation prints its letters.
+- **CSV**: exactly the nine columns, UTF-8 with a BOM so that Excel shows the Thai, one row per entry.
+  Data for other programs, so digits are Arabic and dates are written "26 พ.ย. 2569".
+- **XLSX**: a header block (register title, organisation, period in พ.ศ.), the nine columns, and two
+  hidden columns with the real dates (see ``_write_xlsx``).
+
+Rows are the entries registered between ``start`` and ``end`` inclusive, as calendar days in Bangkok,
+in register-number order. A cancelled number stays in the register: หมายเหตุ reads "ยกเลิก: <reason>"
+and the row is struck through (the subject in the PDF, the whole row but หมายเหตุ in the XLSX).
+
+CSV and XLSX stream the rows from the database (``QuerySet.iterator``) into openpyxl's write-only
+mode, so a 50,000-row register needs neither 50,000 model instances nor a full worksheet in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from typing import Literal, cast
+
+from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
+
+from saraban.core.errors import FieldProblem, ValidationFailed
+from saraban.core.thai import THAI_MONTHS, buddhist_year, format_thai_date, local_date
+from saraban.directory.models import Organisation
+from saraban.rendering.registers import COLUMNS, RegisterRow, RegisterSheet, render_register
+
+from .models import BookKind, EntryStatus, RegisterEntry
+from .selectors import register_entries
+
+ExportFormat = Literal["pdf", "csv", "xlsx"]
+FORMATS: tuple[ExportFormat, ...] = ("pdf", "csv", "xlsx")
+CANCELLED = "ยกเลิก"
+
+# Cells of the spreadsheet: the Thai government font where installed, Sarabun being its open twin.
+FONT_NAME = "TH Sarabun New"
+_FONT_SIZE = 14
+_ROW_BATCH = 2000
+# Column widths (characters) of the nine official columns, then of the two hidden date columns.
+_WIDTHS = (15, 12, 18, 13, 30, 30, 50, 25, 25, 12, 12)
+_HIDDEN_HEADINGS = ("registered_on (ISO)", "letter_date (ISO)")
+
+
+def number_heading(kind: BookKind) -> str:
+    """The heading of the register-number column: เลขทะเบียนรับ for receive books, else เลขทะเบียนส่ง."""
+    return "เลขทะเบียนรับ" if kind.is_receive else "เลขทะเบียนส่ง"
+
+
+def column_headings(kind: BookKind) -> list[str]:
+    """The nine official column headings of a register of ``kind``, in order."""
+    return [c if c is not None else number_heading(kind) for c in COLUMNS]
+
+
+def period_text(start: dt.date, end: dt.date) -> str:
+    """The period of a register in พ.ศ.: "ระหว่างวันที่ 1–30 พฤศจิกายน 2569", "วันที่ 1 พฤศจิกายน 2569"..."""
+    if start == end:
+        return f"วันที่ {format_thai_date(start, use_thai_digits=False)}"
+    if (start.year, start.month) == (end.year, end.month):
+        return f"ระหว่างวันที่ {start.day}–{end.day} {THAI_MONTHS[end.month - 1]} {buddhist_year(end.year)}"
+    if start.year == end.year:
+        return (
+            f"ระหว่างวันที่ {start.day} {THAI_MONTHS[start.month - 1]} – "
+            f"{format_thai_date(end, use_thai_digits=False)}"
+        )
+    return (
+        f"ระหว่างวันที่ {format_thai_date(start, use_thai_digits=False)} – "
+        f"{format_thai_date(end, use_thai_digits=False)}"
+    )
+
+
+def _check(kind: BookKind | str, start: dt.date, end: dt.date, fmt: str | None = None) -> BookKind:
+    problems = []
+    try:
+        book_kind = BookKind(kind)
+    except ValueError:
+        book_kind = BookKind.SEND
+        problems.append(FieldProblem(
+            "kind", "unknown", f"ไม่รู้จักทะเบียน “{kind}” ใช้: {', '.join(BookKind.values)}",
+            f"Unknown register kind “{kind}”; use one of: {', '.join(BookKind.values)}",
+        ))
+    if start > end:
+        problems.append(FieldProblem(
+            "start", "after_end", "วันเริ่มต้นต้องไม่อยู่หลังวันสิ้นสุด", "The start date cannot be after the end date",
+        ))
+    if fmt is not None and fmt not in FORMATS:
+        problems.append(FieldProblem(
+            "format", "unknown", f"ไม่รู้จักรูปแบบ “{fmt}” ใช้: {', '.join(FORMATS)}",
+            f"Unknown format “{fmt}”; use one of: {', '.join(FORMATS)}",
+        ))
+    if problems:
+        raise ValidationFailed(problems)
+    return book_kind
+
+
+def _row(entry: RegisterEntry) -> RegisterRow:
+    """One register line; a cancelled entry's หมายเหตุ keeps only the reason (the PDF prints ยกเลิก itself)."""
+    cancelled = entry.status == EntryStatus.CANCELLED
+    remarks = entry.remarks
+    if cancelled:
+        remarks = remarks.removeprefix(CANCELLED).lstrip(":").strip() or entry.cancelled_reason
+    return RegisterRow(
+        registered_on=local_date(entry.registered_at),
+        number=str(entry.number),
+        letter_number=entry.letter_number,
+        letter_date=entry.letter_date,
+        sender=entry.sender,
+        recipient=entry.recipient,
+        subject=entry.subject,
+        action=entry.action,
+        remarks=remarks,
+        cancelled=cancelled,
+    )
+
+
+def _rows(organisation: Organisation, kind: BookKind, start: dt.date, end: dt.date) -> Iterator[RegisterRow]:
+    entries = register_entries(organisation.pk, kind, start=start, end=end)
+    for entry in entries.iterator(chunk_size=_ROW_BATCH):
+        yield _row(entry)
+
+
+def remarks_text(row: RegisterRow) -> str:
+    """หมายเหตุ as a spreadsheet shows it: "ยกเลิก: <reason>" for a cancelled number."""
+    if row.cancelled:
+        return f"{CANCELLED}: {row.remarks}" if row.remarks else CANCELLED
+    return row.remarks
+
+
+def _date_text(day: dt.date | None) -> str:
+    return format_thai_date(day, use_thai_digits=False, abbreviated=True) if day else ""
+
+
+def row_values(row: RegisterRow) -> list[str]:
+    """The nine official cells of ``row`` as text (Arabic digits, dates "26 พ.ย. 2569")."""
+    return [
+        _date_text(row.registered_on), row.number, row.letter_number, _date_text(row.letter_date),
+        row.sender, row.recipient, row.subject, row.action, remarks_text(row),
+    ]
+
+
+def register_sheet(
+    organisation: Organisation, kind: BookKind | str, start: dt.date, end: dt.date
+) -> RegisterSheet:
+    """The register of ``kind`` of ``organisation`` for ``start``–``end`` (Bangkok days, inclusive), to print.
+
+    Raises ``ValidationFailed`` for an unknown kind or a start after the end.
+    """
+    book_kind = _check(kind, start, end)
+    return RegisterSheet(
+        title=book_kind.title_th,
+        organisation=organisation.name_th,
+        period=period_text(start, end),
+        number_heading=number_heading(book_kind),
+        rows=list(_rows(organisation, book_kind, start, end)),
+        thai_digits=organisation.thai_digits,
+    )
+
+
+def _write_csv(organisation: Organisation, kind: BookKind, start: dt.date, end: dt.date) -> bytes:
+    out = io.StringIO(newline="")
+    out.write("\ufeff")  # the BOM: Excel then reads the file as UTF-8
+    writer = csv.writer(out)
+    writer.writerow(column_headings(kind))
+    for row in _rows(organisation, kind, start, end):
+        writer.writerow(row_values(row))
+    return out.getvalue().encode("utf-8")
+
+
+def _write_xlsx(organisation: Organisation, kind: BookKind, start: dt.date, end: dt.date) -> bytes:
+    """The register as an Excel workbook (openpyxl write-only mode, so rows stream).
+
+    Layout: row 1 the register's title, row 2 the organisation, row 3 the period in พ.ศ.; row 4 the
+    nine official headings (frozen, repeated on every printed page, with an auto-filter); one row per
+    entry from row 5.
+
+    Dates are *text* in the official form "26 พ.ย. 2569" so that every spreadsheet program shows the
+    Buddhist-era date the same way (Excel's Buddhist-calendar number formats are not understood by
+    LibreOffice or Google Sheets). To sort or filter by date, the real dates are also written, as
+    date cells ("yyyy-mm-dd"), in two **hidden columns** after หมายเหตุ (J: วันที่ลงทะเบียน,
+    K: ลงวันที่). The nine visible columns are exactly the official ones.
+
+    Cells use the font "TH Sarabun New" 14 pt. A cancelled entry is struck through (all cells but
+    หมายเหตุ), and หมายเหตุ reads "ยกเลิก: <reason>" in red.
+    """
+    book_kind = kind
+    wb = Workbook(write_only=True)
+    # A WriteOnlyWorksheet at run time; it has the page-setup, dimension and filter attributes of a
+    # Worksheet (set by the same ``_setup``), which its type stubs do not declare.
+    ws = cast(Worksheet, wb.create_sheet(title=book_kind.title_th[:31]))
+    wb.properties.title = f"{book_kind.title_th} {organisation.name_th}"
+    wb.properties.language = "th-TH"
+
+    plain = Font(name=FONT_NAME, size=_FONT_SIZE)
+    bold = Font(name=FONT_NAME, size=_FONT_SIZE, bold=True)
+    title_font = Font(name=FONT_NAME, size=_FONT_SIZE + 4, bold=True)
+    struck = Font(name=FONT_NAME, size=_FONT_SIZE, strike=True, color="FF808080")
+    cancelled_mark = Font(name=FONT_NAME, size=_FONT_SIZE, bold=True, color="FFC00000")
+    top = Alignment(vertical="top", wrap_text=True)
+    heading_fill = PatternFill("solid", fgColor="FFE8E8E8")
+    heading_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+    for index, width in enumerate(_WIDTHS, start=1):
+        dim = ws.column_dimensions[get_column_letter(index)]
+        dim.width = width
+        if index > len(COLUMNS):
+            dim.hidden = True
+    ws.freeze_panes = "A5"
+    ws.print_title_rows = "4:4"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+
+    def cell(
+        value: str | dt.date | None, font: Font, *, align: Alignment | None = None, number_format: str = "",
+        fill: PatternFill | None = None,
+    ) -> Cell:
+        c = WriteOnlyCell(ws)
+        c.value = value
+        c.font = font
+        if align is not None:
+            c.alignment = align
+        if number_format:
+            c.number_format = number_format
+        if fill is not None:
+            c.fill = fill
+        return c
+
+    ws.append([cell(book_kind.title_th, title_font)])
+    ws.append([cell(organisation.name_th, bold)])
+    ws.append([cell(period_text(start, end), plain)])
+    headings = [*column_headings(book_kind), *_HIDDEN_HEADINGS]
+    ws.append([cell(h, bold, align=heading_align, fill=heading_fill) for h in headings])
+    last_row = 4
+    for row in _rows(organisation, book_kind, start, end):
+        text_font = struck if row.cancelled else plain
+        values = row_values(row)
+        cells = [cell(v, text_font, align=top) for v in values[:8]]
+        cells.append(cell(values[8], cancelled_mark if row.cancelled else plain, align=top))
+        cells.append(cell(row.registered_on, plain, number_format="yyyy-mm-dd"))
+        cells.append(cell(row.letter_date, plain, number_format="yyyy-mm-dd"))
+        ws.append(cells)
+        last_row += 1
+    ws.auto_filter.ref = f"A4:{get_column_letter(len(headings))}{last_row}"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def export_register(
+    organisation: Organisation,
+    kind: BookKind | str,
+    start: dt.date,
+    end: dt.date,
+    fmt: ExportFormat | str,
+) -> bytes:
+    """The register of ``kind`` of ``organisation`` for ``start``–``end`` as ``fmt`` ("pdf", "csv", "xlsx").
+
+    ``start`` and ``end`` are calendar days in Bangkok, both included. Raises ``ValidationFailed``
+    (Thai and English) for an unknown kind or format or a start after the end, and
+    ``saraban.rendering.engine.RenderError`` if Typst fails on the PDF.
+    """
+    book_kind = _check(kind, start, end, fmt)
+    if fmt == "pdf":
+        return render_register(register_sheet(organisation, book_kind, start, end))
+    if fmt == "csv":
+        return _write_csv(organisation, book_kind, start, end)
+    return _write_xlsx(organisation, book_kind, start, end)

@@ -1,0 +1,71 @@
+"""Fixtures shared by the database tests."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+
+import pytest
+
+from saraban.directory.models import Organisation, Person
+from saraban.directory.services import assign_role, create_organisation, create_person
+from saraban.registers.numbering import forget_cached_books
+
+
+@pytest.fixture(autouse=True)
+def _fresh_book_cache() -> Iterator[None]:
+    """Book ids cached by one test must not leak into the next (its rows are gone)."""
+    forget_cached_books()
+    yield
+    forget_cached_books()
+
+
+@pytest.fixture(autouse=True)
+def _allow_flushing_the_audit_trail(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Let a transactional test's database be emptied afterwards on SQLite.
+
+    Django empties the database with DELETE on SQLite (TRUNCATE on PostgreSQL, which row triggers
+    do not see), and the audit trail's triggers refuse DELETE. This teardown runs before the flush.
+    """
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    from django.db import connection
+
+    triggers = importlib.import_module("saraban.audit.migrations.0003_append_only")
+
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for sql in triggers.SQLITE_DROP:
+            cursor.execute(sql)
+        cursor.execute("DELETE FROM audit_auditevent")
+        for sql in triggers.SQLITE:
+            cursor.execute(sql)
+
+
+@pytest.fixture
+def ministry(db: None) -> Organisation:
+    return create_organisation(
+        identifier="opm", kind="ministry", name_th="สำนักนายกรัฐมนตรี", name_en="Office of the Prime Minister",
+        letter_code="นร 01", category="opm",
+    )
+
+
+@pytest.fixture
+def agency(ministry: Organisation) -> Organisation:
+    return create_organisation(
+        identifier="opm-ops", parent=ministry, kind="department", name_th="สำนักงานปลัดสำนักนายกรัฐมนตรี",
+        name_en="Office of the Permanent Secretary, OPM", letter_code="นร 0105", category="opm",
+        address="ทำเนียบรัฐบาล ถนนพิษณุโลก\nเขตดุสิต กรุงเทพมหานคร 10300", phone="0 2283 4000",
+        email="saraban@opm.go.th",
+    )
+
+
+@pytest.fixture
+def clerk(agency: Organisation) -> Person:
+    person = create_person(username="clerk", name_th="นางสาวสมใจ รักงาน", password="x-Pass-1234")
+    assign_role(person, agency, "central_clerk", position_title="เจ้าพนักงานธุรการชำนาญงาน")
+    assign_role(person, agency, "officer", position_title="เจ้าพนักงานธุรการชำนาญงาน")
+    return person
