@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "saraban.registers",
     "saraban.rendering",
     "saraban.web",
+    "saraban.demo",
 ]
 
 MIDDLEWARE = [

@@ -280,11 +280,16 @@ def letter_problems(content: LetterContent, *, issued: bool = False) -> list[Fie
 
 def _number_problems(content: LetterContent) -> list[FieldProblem]:
     number = arabic_digits(content.number)
-    if content.subtype is LetterSubtype.ORDER:
+    coded = content.type in (LetterType.EXTERNAL, LetterType.INTERNAL, LetterType.STAMPED) or (
+        content.subtype is LetterSubtype.CERTIFICATE
+    )
+    if not coded and content.subtype not in (LetterSubtype.ORDER, LetterSubtype.ANNOUNCEMENT):
+        return []  # e.g. แถลงการณ์ "ฉบับที่ ๑": free text, not drawn from a register
+    if content.subtype in (LetterSubtype.ORDER, LetterSubtype.ANNOUNCEMENT):
         if not ORDER_NUMBER_RE.match(number):
             return [_problem(
-                "number", "malformed", f"เลขที่คำสั่ง “{content.number}” ต้องอยู่ในรูป ลำดับ/พ.ศ. เช่น 12/2569",
-                f"Order number “{content.number}” must be <n>/<Buddhist year>, e.g. 12/2569",
+                "number", "malformed", f"เลขที่ “{content.number}” ต้องอยู่ในรูป ลำดับ/พ.ศ. เช่น 12/2569",
+                f"Number “{content.number}” must be <n>/<Buddhist year>, e.g. 12/2569",
             )]
         return []
     match = LETTER_NUMBER_RE.match(number)
