@@ -2,11 +2,14 @@
 
     bench/numbering.py --database-url URL --clients N --count M
 
-Runs Saraban's allocator (pending entry + batched numbering under the book's row lock) and, side by
-side, the classic allocator a developer would otherwise write (lock the counter, increment, insert,
-commit: one disk flush per number while holding the lock). Each client is a separate process with
-its own connection. Prints one JSON line last: allocations_per_s, gaps, duplicates (Saraban's), and
-the same figures for the classic allocator.
+Runs Saraban's allocator (requests of one process queue per book and are drawn in batches under the
+book's row lock) and, side by side, the classic allocator a developer would otherwise write (lock the
+counter, increment, insert, audit, commit: one disk flush per number while holding the lock).
+
+By default the clients are threads of one process, each with its own database connection, as the
+concurrent requests of `saraban serve` are; `--mode process` makes each client a process of its own
+(nothing is shared between clients then but the database). Prints one JSON line last:
+allocations_per_s, gaps, duplicates (Saraban's), and the same figures for the classic allocator.
 """
 
 from __future__ import annotations
@@ -85,8 +88,26 @@ def _check(org_id: int, kind: str) -> tuple[int, int, int]:
     return len(numbers), gaps, duplicates
 
 
-def _run(target, url: str | None, org_id: int, clients: int, count: int) -> float:  # type: ignore[no-untyped-def]
+def _run(target, url: str | None, org_id: int, clients: int, count: int, mode: str = "process") -> float:  # type: ignore[no-untyped-def]
     per_client = [count // clients + (1 if i < count % clients else 0) for i in range(clients)]
+    if mode == "thread":
+        import threading
+
+        from django.db import connection
+
+        def run(args: tuple[str | None, int, int, int]) -> None:
+            try:
+                target(args)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=run, args=((url, org_id, n, i),)) for i, n in enumerate(per_client)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return time.perf_counter() - started
     ctx = mp.get_context("spawn")
     with ctx.Pool(clients) as pool:
         pool.map(_setup_only, [url] * clients)  # pay start-up outside the timed part
@@ -105,6 +126,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--count", type=int, default=5000)
     parser.add_argument("--skip-classic", action="store_true")
+    parser.add_argument("--mode", choices=["process", "thread"], default="thread",
+                        help="clients as separate processes (default) or threads of one process")
     options = parser.parse_args()
 
     url = options.database_url or None
@@ -124,12 +147,13 @@ def main() -> None:
 
     connections.close_all()
 
-    seconds = _run(_saraban_client, url, org.pk, options.clients, options.count)
+    seconds = _run(_saraban_client, url, org.pk, options.clients, options.count, options.mode)
     total, gaps, duplicates = _check(org.pk, "send")
     result: dict[str, object] = {
         "benchmark": "numbering",
         "database": connections["default"].vendor,
         "clients": options.clients,
+        "mode": options.mode,
         "count": total,
         "seconds": round(seconds, 3),
         "allocations_per_s": round(total / seconds, 1),
@@ -138,7 +162,7 @@ def main() -> None:
     }
     if not options.skip_classic:
         connections.close_all()
-        seconds = _run(_classic_client, url, org.pk, options.clients, options.count)
+        seconds = _run(_classic_client, url, org.pk, options.clients, options.count, options.mode)
         c_total, c_gaps, c_duplicates = _check(org.pk, "circular")
         result |= {
             "classic_allocations_per_s": round(c_total / seconds, 1),

@@ -160,8 +160,8 @@ def issue_number(letter: Letter, *, actor: Person, at: dt.datetime | None = None
     """
     moment = at or timezone.now()
     letter = Letter.objects.select_related("organisation").get(pk=letter.pk)
-    entry = RegisterEntry.objects.filter(letter=letter, status=EntryStatus.ACTIVE, number__isnull=False).first()
-    existing = Allocation(entry.pk, entry.book_id, entry.number or 0, entry.letter_number) if entry else None
+    entry = RegisterEntry.objects.filter(letter=letter, status=EntryStatus.ACTIVE).first()
+    existing = Allocation(entry.pk, entry.book_id, entry.number, entry.letter_number) if entry else None
     if letter.is_numbered and existing is None and letter.number:
         return letter
     if existing is None and letter.status not in NUMBERABLE_STATUSES:

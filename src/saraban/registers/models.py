@@ -55,8 +55,7 @@ class RegisterEntry(models.Model):
     """One line of a register, with the columns of แบบที่ ๑๒ / ๑๔."""
 
     book = models.ForeignKey(RegisterBook, on_delete=models.PROTECT, related_name="entries")
-    # เลขทะเบียนส่ง / เลขทะเบียนรับ; empty for the instant between registering and numbering.
-    number = models.PositiveIntegerField(null=True, blank=True)
+    number = models.PositiveIntegerField()  # เลขทะเบียนส่ง / เลขทะเบียนรับ
     # How the letter's number is written once the register number is known, e.g. "นร 0105/{n}".
     number_template = models.CharField(max_length=80, blank=True)
     registered_at = models.DateTimeField()  # วันที่ลงทะเบียน
@@ -80,7 +79,6 @@ class RegisterEntry(models.Model):
         constraints = [models.UniqueConstraint(fields=["book", "number"], name="one_entry_per_number")]
         indexes = [
             models.Index(fields=["book", "registered_at"]),
-            models.Index(fields=["book", "number"], condition=models.Q(number__isnull=True), name="entry_pending"),
             models.Index(fields=["letter_number"]),
         ]
         ordering = ["book", "number"]

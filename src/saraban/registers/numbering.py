@@ -1,26 +1,26 @@
 """Drawing register numbers: atomic, no gap, no duplicate, never reused.
 
-An allocation is two short transactions:
+A number is drawn under the row lock of its book: the lock is taken, ``last_number + 1`` is written
+into the new entry, ``last_number`` is raised and an audit event is appended, all in one transaction.
+If anything fails, nothing of it stays (no gap); the lock serialises drawing (no duplicates); the
+unique constraint on (book, number) backs both up.
 
-1. The entry is written without a number ("pending") and committed. Many clients do this at once.
-2. The book's row is locked. If another client has already numbered our entry, we are done.
-   Otherwise we number *every* pending entry of the book, in the order they were written, from
-   ``last_number + 1`` on, raise ``last_number`` and write one audit event per number, all in one
-   transaction.
+The lock is held until the commit, that is for one disk flush. So that a burst of requests does not
+pay one flush per number, the clients of one process that want numbers from the same book queue in
+memory: one of them (the driver) takes the whole queue and draws all its numbers in one transaction,
+with one multi-row INSERT, then hands the queue to the next waiting client. The server runs as one
+process with many threads, so concurrent requests share their flushes this way.
 
-A number therefore exists only together with its entry and its audit event (no gaps), the row lock
-serialises the drawing (no duplicates), and one commit numbers a whole queue of waiting clients, so
-the lock is held for one disk flush per batch rather than per number. An entry whose client died
-between the two steps is numbered by the next allocation: it was registered, so it gets a number.
-
-Callers that hold an open transaction still get correct numbers; both steps then run inside it.
+A caller that holds an open transaction draws inside it (the book stays locked until it commits).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
@@ -50,6 +50,16 @@ class EntryFields:
     registered_by_id: int | None = None
 
 
+@dataclass(frozen=True)
+class Allocation:
+    """A drawn number: the register entry it belongs to and the letter number it gives."""
+
+    entry_id: int
+    book_id: int
+    number: int
+    letter_number: str
+
+
 def book_for(organisation_id: int, kind: BookKind | str, year: int) -> int:
     """The id of the organisation's book of ``kind`` for ``year``, created on first use."""
     key = (connection.alias, organisation_id, str(kind), year)
@@ -72,41 +82,30 @@ def book_for(organisation_id: int, kind: BookKind | str, year: int) -> int:
 
 
 def forget_cached_books() -> None:
-    """Drop the cache of book ids (tests that flush the database call this)."""
+    """Drop the cache of book ids (tests that empty the database call this)."""
     _book_ids.clear()
 
 
-@dataclass(frozen=True)
-class Allocation:
-    """A drawn number: the register entry it belongs to and the letter number it gives."""
+@dataclass
+class _Request:
+    """One client's wish for a number, waiting in its book's queue."""
 
-    entry_id: int
-    book_id: int
-    number: int
-    letter_number: str
+    fields: EntryFields
+    registered_at: dt.datetime
+    actor_label: str
+    wake: threading.Event = field(default_factory=threading.Event)
+    result: Allocation | None = None
+    error: BaseException | None = None
 
+    @property
+    def served(self) -> bool:
+        return self.result is not None or self.error is not None
 
-_INSERT_PENDING = (
-    "INSERT INTO registers_registerentry (book_id, number, number_template, registered_at, letter_number, "
-    "letter_date, sender, recipient, subject, action, remarks, letter_id, status, cancelled_reason, "
-    "registered_by_id) VALUES (%s, NULL, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'active', '', %s) RETURNING id"
-)
-_LOCK_BOOK = "SELECT last_number FROM registers_registerbook WHERE id = %s"
-# Read in its own statement after the lock is granted: under READ COMMITTED a statement sees the rows
-# committed before it began, so this sees the numbers the previous lock holder wrote.
-_OUR_NUMBER = "SELECT number, letter_number FROM registers_registerentry WHERE id = %s"
-# Numbers every pending entry of the book in the order they were written.
-_NUMBER_PENDING = (
-    "UPDATE registers_registerentry SET number = p.last + p.rn, "
-    "letter_number = CASE WHEN registers_registerentry.number_template = '' "
-    "THEN registers_registerentry.letter_number "
-    "ELSE REPLACE(registers_registerentry.number_template, '{n}', CAST(p.last + p.rn AS TEXT)) END "
-    "FROM (SELECT id, %s AS last, ROW_NUMBER() OVER (ORDER BY id) AS rn FROM registers_registerentry "
-    "WHERE book_id = %s AND number IS NULL) p WHERE registers_registerentry.id = p.id "
-    "RETURNING registers_registerentry.id, registers_registerentry.number, "
-    "registers_registerentry.letter_number, registers_registerentry.letter_id, "
-    "registers_registerentry.registered_by_id"
-)
+    def outcome(self) -> Allocation:
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
 
 
 def allocate(
@@ -120,68 +119,123 @@ def allocate(
     """Register ``fields`` in the organisation's book of ``kind`` and give the entry its number."""
     moment = at or timezone.now()
     book_id = book_for(organisation_id, kind, local_date(moment).year)
-    params: list[Any] = [
-        book_id, fields.number_template, moment, fields.letter_number, fields.letter_date, fields.sender,
-        fields.recipient, fields.subject, fields.action, fields.remarks, fields.letter_id,
-        fields.registered_by_id,
-    ]
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        return _allocate_concurrently(book_id, organisation_id, params, actor_label)
+    request = _Request(fields, moment, actor_label)
+    if connection.in_atomic_block:
+        return _draw(book_id, organisation_id, [request])[0]
+    _queue_for(connection.alias, book_id, organisation_id).submit(request)
+    return request.outcome()
+
+
+class _BookQueue:
+    """The clients of one process waiting for numbers of one book (see the module's docstring)."""
+
+    def __init__(self, book_id: int, organisation_id: int) -> None:
+        self.book_id = book_id
+        self.organisation_id = organisation_id
+        self.lock = threading.Lock()
+        self.waiting: list[_Request] = []
+        self.driving = False
+        self.last_batch = 1
+
+    def submit(self, request: _Request) -> None:
+        with self.lock:
+            self.waiting.append(request)
+            drive = not self.driving
+            self.driving = True
+        if not drive:
+            request.wake.wait()
+            if request.served:
+                return
+        # Woken to drive (or first in line): serve the queue until our own request is served.
+        while not request.served:
+            if len(self.waiting) < self.last_batch:
+                # The clients served by the last batch are on their way back: a moment's wait
+                # lets their next requests share this batch's disk flush.
+                time.sleep(GATHER_SECONDS)
+            with self.lock:
+                batch, self.waiting = self.waiting[:MAX_BATCH], self.waiting[MAX_BATCH:]
+            self.last_batch = len(batch)
+            self._serve(batch)
+        with self.lock:
+            if self.waiting:
+                self.waiting[0].wake.set()  # the next client drives
+            else:
+                self.driving = False
+
+    def _serve(self, batch: list[_Request]) -> None:
+        try:
+            allocations = _draw(self.book_id, self.organisation_id, batch)
+        except BaseException as exc:  # every client of the batch gets the failure; nothing was drawn
+            for r in batch:
+                r.error = exc
+                r.wake.set()
+            return
+        for r, allocation in zip(batch, allocations, strict=True):
+            r.result = allocation
+            r.wake.set()
+
+
+MAX_BATCH = 500
+GATHER_SECONDS = 0.001
+_queues: dict[tuple[str, int], _BookQueue] = {}
+_queues_lock = threading.Lock()
+
+
+def _queue_for(alias: str, book_id: int, organisation_id: int) -> _BookQueue:
+    with _queues_lock:
+        queue = _queues.get((alias, book_id))
+        if queue is None:
+            queue = _queues[(alias, book_id)] = _BookQueue(book_id, organisation_id)
+        return queue
+
+
+_INSERT = (
+    "INSERT INTO registers_registerentry (book_id, number, number_template, registered_at, letter_number, "
+    "letter_date, sender, recipient, subject, action, remarks, letter_id, status, cancelled_reason, "
+    "registered_by_id) VALUES "
+)
+_VALUES = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'active', '', %s)"
+
+
+def _draw(book_id: int, organisation_id: int, requests: Sequence[_Request]) -> list[Allocation]:
+    """Draw the next numbers of the book for ``requests``, in order, in one transaction."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_INSERT_PENDING, params)
-        entry_id = int(cursor.fetchone()[0])
-    return number_pending(book_id, organisation_id, entry_id, actor_label=actor_label)
-
-
-def _allocate_concurrently(book_id: int, organisation_id: int, params: list[Any], actor_label: str) -> Allocation:
-    """The PostgreSQL path outside a transaction: two round trips for most clients.
-
-    The pending entry is inserted in autocommit; then ``saraban_await_number`` waits for the book's
-    lock and reads our number. Only when no batch has numbered our entry yet do we open the
-    transaction that numbers every pending entry.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT_PENDING, params)
-        entry_id = int(cursor.fetchone()[0])
-        cursor.execute("SELECT last_number, number, letter_number FROM saraban_await_number(%s, %s)",
-                       [book_id, entry_id])
-        _last, number, letter_number = cursor.fetchone()
-    if number is not None:
-        return Allocation(entry_id, book_id, int(number), letter_number)
-    return number_pending(book_id, organisation_id, entry_id, actor_label=actor_label)
-
-
-def number_pending(book_id: int, organisation_id: int, entry_id: int, *, actor_label: str = "") -> Allocation:
-    """Number the book's pending entries unless ``entry_id`` already has its number; return its number."""
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_LOCK_BOOK + lock, [book_id])
-        (last,) = cursor.fetchone()
-        cursor.execute(_OUR_NUMBER, [entry_id])
-        number, letter_number = cursor.fetchone()
-        if number is not None:
-            return Allocation(entry_id, book_id, int(number), letter_number)
-        cursor.execute(_NUMBER_PENDING, [last, book_id])
-        numbered = sorted(cursor.fetchall(), key=lambda row: row[1])
+        # The UPDATE takes the book's row lock and draws the whole batch at once.
         cursor.execute(
-            "UPDATE registers_registerbook SET last_number = %s WHERE id = %s", [last + len(numbered), book_id]
+            "UPDATE registers_registerbook SET last_number = last_number + %s WHERE id = %s RETURNING last_number",
+            [len(requests), book_id],
         )
-        _audit_numbers(organisation_id, book_id, numbered, actor_label)
-    mine = next((row for row in numbered if row[0] == entry_id), None)
-    if mine is None:
-        raise RuntimeError(f"register entry {entry_id} was not numbered")  # cannot happen under the lock
-    return Allocation(entry_id, book_id, int(mine[1]), mine[2])
-
-
-def _audit_numbers(
-    organisation_id: int, book_id: int, numbered: Sequence[tuple[int, int, str, int | None, int | None]],
-    actor_label: str,
-) -> None:
-    specs = []
-    for entry_id, number, letter_number, letter_id, registered_by_id in numbered:
-        state = {"book_id": book_id, "number": number, "letter_id": letter_id, "letter_number": letter_number}
-        specs.append(EventSpec(
-            action="register.number_issued", object_type="register_entry", object_id=entry_id,
-            actor_id=registered_by_id, actor_label=actor_label or "system", after=state, detail=state,
-        ))
-    append_events(organisation_id, specs)
+        last = int(cursor.fetchone()[0]) - len(requests)
+        params: list[Any] = []
+        letter_numbers = []
+        for n, r in enumerate(requests, last + 1):
+            f = r.fields
+            letter_number = f.number_template.replace("{n}", str(n)) if f.number_template else f.letter_number
+            letter_numbers.append(letter_number)
+            params += [
+                # Raw SQL skips the field's conversion: SQLite would keep "…+07:00" text that does not
+                # compare with the naive UTC text the ORM writes and filters with.
+                book_id, n, f.number_template, connection.ops.adapt_datetimefield_value(r.registered_at),
+                letter_number, f.letter_date, f.sender,
+                f.recipient, f.subject, f.action, f.remarks, f.letter_id, f.registered_by_id,
+            ]
+        cursor.execute(_INSERT + ", ".join([_VALUES] * len(requests)) + " RETURNING id", params)
+        # Ids come from one sequence in row order; RETURNING's own order is not promised.
+        ids = sorted(int(row[0]) for row in cursor.fetchall())
+        allocations = [
+            Allocation(entry_id, book_id, n, letter_number)
+            for n, (entry_id, letter_number) in enumerate(zip(ids, letter_numbers, strict=True), last + 1)
+        ]
+        append_events(organisation_id, [
+            EventSpec(
+                action="register.number_issued", object_type="register_entry", object_id=a.entry_id,
+                actor_id=r.fields.registered_by_id, actor_label=r.actor_label or "system",
+                after=(state := {
+                    "book_id": book_id, "number": a.number, "letter_id": r.fields.letter_id,
+                    "letter_number": a.letter_number,
+                }),
+                detail=state,
+            )
+            for a, r in zip(allocations, requests, strict=True)
+        ])
+    return allocations

@@ -32,7 +32,7 @@ def register_entries(
     ``text`` matches the letter number, subject, sender or recipient (substring).
     """
     entries = RegisterEntry.objects.filter(
-        book__organisation_id=organisation_id, book__kind=kind, number__isnull=False
+        book__organisation_id=organisation_id, book__kind=kind
     ).select_related("book")
     if start or end:
         low, high = _bangkok_bounds(start or dt.date(1900, 1, 1), end or dt.date(9999, 12, 30))
