@@ -18,13 +18,14 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=8)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not 0 < options["port"] < 65536:
+            raise CommandError("port must be 1–65535 / พอร์ตต้องอยู่ระหว่าง 1–65535", returncode=2)
+        # Static files first: the WSGI application's WhiteNoise indexes them when it is built.
+        call_command("collectstatic", interactive=False, verbosity=0)
         from waitress import serve
 
         from saraban.wsgi import application
 
-        if not 0 < options["port"] < 65536:
-            raise CommandError("port must be 1–65535 / พอร์ตต้องอยู่ระหว่าง 1–65535", returncode=2)
-        call_command("collectstatic", interactive=False, verbosity=0)
         host, port = options["host"], options["port"]
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write(f"Saraban พร้อมใช้งานที่ / is serving at http://{shown}:{port}/  (Ctrl+C to stop)")
