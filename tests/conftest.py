@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +20,19 @@ def _fresh_book_cache() -> Iterator[None]:
     forget_cached_books()
     yield
     forget_cached_books()
+
+
+@pytest.fixture(autouse=True)
+def _blob_store_in_tmp(tmp_path: Path, settings: Any) -> Iterator[None]:
+    """Files written by a test go to its own temporary folder."""
+    from saraban.documents.storage import blob_store
+
+    settings.SARABAN_BLOB_STORE = {
+        "BACKEND": "saraban.documents.storage.LocalBlobStore", "OPTIONS": {"root": tmp_path / "blobs"},
+    }
+    blob_store.cache_clear()
+    yield
+    blob_store.cache_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -138,6 +138,12 @@ def update_letter(letter: Letter, changes: dict[str, Any], *, actor: Person) -> 
     return letter
 
 
+def _render_later(letter_id: int) -> None:
+    from .tasks import render_letter_pdf
+
+    render_letter_pdf.enqueue(letter_id)
+
+
 def book_kind_for(content: LetterContent) -> BookKind | None:
     """The register that numbers a letter, or ``None`` for kinds that carry no number (ระเบียบ, ข่าว...)."""
     if content.subtype is LetterSubtype.ORDER:
@@ -201,6 +207,7 @@ def issue_number(letter: Letter, *, actor: Person, at: dt.datetime | None = None
             actor=actor, before=before, after=letter_snapshot(letter),
             detail={"number": number, "register_entry": existing.entry_id if existing else None},
         )
+        transaction.on_commit(lambda: _render_later(letter.pk))
         if letter.supersedes_id:
             Letter.objects.filter(pk=letter.supersedes_id).update(status=LetterStatus.SUPERSEDED)
             record_event(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from argparse import ArgumentParser
 from typing import Any
 
@@ -16,6 +18,10 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument(
+            "--no-worker", action="store_true",
+            help="do not start the background worker (run `saraban db_worker` separately)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not 0 < options["port"] < 65536:
@@ -27,9 +33,17 @@ class Command(BaseCommand):
         from saraban.wsgi import application
 
         host, port = options["host"], options["port"]
+        worker = None
+        if not options["no_worker"]:
+            # The embedded default needs no other service: background tasks run in a child process.
+            worker = subprocess.Popen([sys.executable, "-m", "saraban", "db_worker", "--interval", "1"])
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write(f"Saraban พร้อมใช้งานที่ / is serving at http://{shown}:{port}/  (Ctrl+C to stop)")
         try:
             serve(application, host=host, port=port, threads=options["threads"], ident="saraban")
         except OSError as exc:
             raise CommandError(f"cannot listen on {host}:{port}: {exc} / เปิดพอร์ตไม่ได้", returncode=1) from None
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=10)
