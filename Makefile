@@ -12,7 +12,8 @@ demo: install
 	@$(VENV)/bin/saraban load_demo
 	@$(VENV)/bin/saraban serve --host $${SARABAN_HOST:-127.0.0.1} --port $${SARABAN_PORT:-8000}
 
-test: install
+test:
+	@SARABAN_WITH_BROWSER=1 scripts/bootstrap.sh
 	@$(VENV)/bin/ruff check src tests bench
 	@$(VENV)/bin/mypy
 	@$(VENV)/bin/pytest -q

@@ -8,9 +8,11 @@ cd "$(dirname "$0")/.."
 
 # System packages: poppler-utils (pdftotext/pdftoppm for PDF checks), qpdf (PDF structure checks).
 SYSTEM_PACKAGES=(poppler-utils qpdf)
+# The test suite drives Debian's Chromium with Playwright (no browser download).
 if [[ "${SARABAN_WITH_BROWSER:-0}" == 1 ]]; then
   SYSTEM_PACKAGES+=(chromium)
 fi
+command -v npm >/dev/null 2>&1 || SYSTEM_PACKAGES+=(nodejs npm)
 missing=()
 for p in "${SYSTEM_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -49,3 +51,13 @@ fi
 [[ -x .venv/bin/uv ]] || .venv/bin/python -m pip install -q --disable-pip-version-check 'uv==0.13.9'
 # uv installs exactly what uv.lock pins, into .venv.
 UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --frozen --quiet --python .venv/bin/python
+
+# Front-end assets from the npm registry, pinned by package-lock.json, copied into static/vendor
+# (never committed).
+FRONTEND=src/saraban/web/frontend
+VENDOR=src/saraban/web/static/vendor
+if [[ ! -f $VENDOR/htmx.min.js || $FRONTEND/package-lock.json -nt $VENDOR/htmx.min.js ]]; then
+  npm ci --prefix "$FRONTEND" --silent --no-audit --no-fund
+  mkdir -p "$VENDOR"
+  cp "$FRONTEND/node_modules/htmx.org/dist/htmx.min.js" "$VENDOR/htmx.min.js"
+fi
