@@ -84,3 +84,10 @@ def clerk(agency: Organisation) -> Person:
     assign_role(person, agency, "central_clerk", position_title="เจ้าพนักงานธุรการชำนาญงาน")
     assign_role(person, agency, "officer", position_title="เจ้าพนักงานธุรการชำนาญงาน")
     return person
+
+
+@pytest.fixture
+def signer(agency: Organisation) -> Person:
+    person = create_person(username="signer", name_th="นายธีรวัฒน์ ศรีสวัสดิ์", password="x-Pass-1234")
+    assign_role(person, agency, "signer", position_title="รองปลัดสำนักนายกรัฐมนตรี")
+    return person

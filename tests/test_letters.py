@@ -22,6 +22,8 @@ from saraban.correspondence.services import (
 from saraban.directory.models import Organisation, Person
 from saraban.registers.models import EntryStatus, RegisterEntry
 
+from .helpers import numbered, signed
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "letters"
 
 
@@ -78,11 +80,16 @@ def test_malformed_fields_are_refused(agency: Organisation, clerk: Person) -> No
 
 
 @pytest.mark.django_db(transaction=True)
-def test_issuing_numbers_by_type(agency: Organisation, clerk: Person) -> None:
-    external = issue_number(create_letter(agency, example("external"), author=clerk), actor=clerk)
-    circular = issue_number(create_letter(agency, example("stamped"), author=clerk), actor=clerk)
-    order = issue_number(create_letter(agency, example("order"), author=clerk), actor=clerk)
-    regulation = issue_number(create_letter(agency, example("regulation"), author=clerk), actor=clerk)
+def test_issuing_numbers_by_type(
+    agency: Organisation, clerk: Person, signer: Person
+) -> None:
+    def make(name: str) -> Letter:
+        return numbered(create_letter(agency, example(name), author=clerk), author=clerk, signer=signer, clerk=clerk)
+
+    external = make("external")
+    circular = make("stamped")
+    order = make("order")
+    regulation = make("regulation")
     assert external.number == "นร 0105/1" and external.status == LetterStatus.NUMBERED and external.date
     assert circular.number == "นร 0105/ว 1"
     assert order.number.startswith("1/25")
@@ -96,18 +103,23 @@ def test_issuing_numbers_by_type(agency: Organisation, clerk: Person) -> None:
 
 
 @pytest.mark.django_db
-def test_a_refused_letter_burns_no_number(agency: Organisation, clerk: Person) -> None:
-    letter = create_letter(agency, example("external"), author=clerk)
+def test_a_refused_letter_burns_no_number(agency: Organisation, clerk: Person, signer: Person) -> None:
+    letter = signed(create_letter(agency, example("external"), author=clerk), author=clerk, signer=signer)
     Letter.objects.filter(pk=letter.pk).update(content={**letter.content, "closing": ""})
     with pytest.raises(ValidationFailed):
         issue_number(letter, actor=clerk)
     assert RegisterEntry.objects.count() == 0
-    assert Letter.objects.get(pk=letter.pk).status == LetterStatus.DRAFT
+    assert Letter.objects.get(pk=letter.pk).status == LetterStatus.SIGNED
 
 
 @pytest.mark.django_db
-def test_number_date_and_subject_are_fixed_once_numbered(agency: Organisation, clerk: Person) -> None:
-    letter = issue_number(create_letter(agency, example("external"), author=clerk), actor=clerk)
+def test_number_date_and_subject_are_fixed_once_numbered(
+    agency: Organisation, clerk: Person, signer: Person
+) -> None:
+    def make(name: str) -> Letter:
+        return numbered(create_letter(agency, example(name), author=clerk), author=clerk, signer=signer, clerk=clerk)
+
+    letter = make("external")
     with pytest.raises(StateRefused) as refused:
         update_letter(letter, {"subject": "เรื่องใหม่"}, actor=clerk)
     assert refused.value.code == "letter.fixed_after_numbering"
@@ -126,26 +138,36 @@ def test_drafts_can_be_edited_but_not_given_a_number_by_hand(agency: Organisatio
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_correction_supersedes_the_original_when_numbered(agency: Organisation, clerk: Person) -> None:
-    original = issue_number(create_letter(agency, example("external"), author=clerk), actor=clerk)
+def test_a_correction_supersedes_the_original_when_numbered(
+    agency: Organisation, clerk: Person, signer: Person
+) -> None:
+    def make(name: str) -> Letter:
+        return numbered(create_letter(agency, example(name), author=clerk), author=clerk, signer=signer, clerk=clerk)
+
+    original = make("external")
     correction = start_correction(original, actor=clerk)
     assert correction.supersedes_id == original.pk and correction.status == LetterStatus.DRAFT
     with pytest.raises(StateRefused):
         start_correction(original, actor=clerk)
-    correction = issue_number(correction, actor=clerk)
+    correction = issue_number(signed(correction, author=clerk, signer=signer), actor=clerk)
     assert correction.number == "นร 0105/2"
     assert Letter.objects.get(pk=original.pk).status == LetterStatus.SUPERSEDED
 
 
 @pytest.mark.django_db(transaction=True)
-def test_cancelling_a_numbered_letter_keeps_its_number_marked(agency: Organisation, clerk: Person) -> None:
-    letter = issue_number(create_letter(agency, example("external"), author=clerk), actor=clerk)
+def test_cancelling_a_numbered_letter_keeps_its_number_marked(
+    agency: Organisation, clerk: Person, signer: Person
+) -> None:
+    def make(name: str) -> Letter:
+        return numbered(create_letter(agency, example(name), author=clerk), author=clerk, signer=signer, clerk=clerk)
+
+    letter = make("external")
     with pytest.raises(ValidationFailed):
         cancel_letter(letter, reason="  ", actor=clerk)
     cancel_letter(letter, reason="ส่งผิดหน่วยงาน", actor=clerk)
     entry = RegisterEntry.objects.get(letter=letter)
     assert entry.status == EntryStatus.CANCELLED and entry.number == 1
-    nxt = issue_number(create_letter(agency, example("external"), author=clerk), actor=clerk)
+    nxt = make("external")
     assert nxt.number == "นร 0105/2"
     with pytest.raises(StateRefused):
         cancel_letter(letter, reason="อีกครั้ง", actor=clerk)

@@ -49,6 +49,9 @@ class Signer(StrictModel):
     position: Text = ""
     # รักษาราชการแทน / ปฏิบัติราชการแทน: printed as a line under the position.
     acting_for: Text = ""
+    # What stands in the signature space of an electronically signed letter (2021 amendment: a
+    # typed name inside an identity-verified system), e.g. "ลงนามอิเล็กทรอนิกส์ 26 พ.ย. 2569 14:05 น.".
+    mark: Text = ""
 
 
 class Enclosure(StrictModel):

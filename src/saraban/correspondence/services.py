@@ -12,10 +12,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from saraban.access.policy import has_role
 from saraban.audit.services import record_event
-from saraban.core.errors import FieldProblem, StateRefused, ValidationFailed
+from saraban.core.errors import FieldProblem, PermissionRefused, StateRefused, ValidationFailed
 from saraban.core.thai import local_date
-from saraban.directory.models import Organisation, Person
+from saraban.directory.models import Organisation, Person, Role
 from saraban.documents.models import StoredFile
 from saraban.registers.models import BookKind, EntryStatus, RegisterEntry
 from saraban.registers.numbering import Allocation, EntryFields
@@ -27,7 +28,14 @@ from .models import Letter, LetterStatus
 from .snapshots import letter_snapshot
 
 EDITABLE_STATUSES = (LetterStatus.DRAFT,)
-NUMBERABLE_STATUSES = (LetterStatus.DRAFT, LetterStatus.APPROVED, LetterStatus.SIGNED)
+NUMBERING_ROLES = (Role.CENTRAL_CLERK, Role.UNIT_CLERK)
+
+
+def numberable(letter: Letter) -> bool:
+    """Whether the letter's state allows numbering: signed, or approved for a stamped letter (no signer)."""
+    if letter.status == LetterStatus.SIGNED:
+        return True
+    return letter.status == LetterStatus.APPROVED and letter.type == LetterType.STAMPED
 # Fields fixed once the number is issued (a correction is a new, superseding letter).
 FIXED_AFTER_NUMBERING = ("number", "date", "subject")
 
@@ -71,6 +79,7 @@ def _copy_columns(letter: Letter, content: LetterContent) -> None:
     letter.number = content.number
     letter.date = content.date
     letter.urgency = content.urgency
+    letter.urgency_rank = content.urgency.rank
     letter.secrecy = content.secrecy
     letter.circular = content.circular
 
@@ -170,7 +179,12 @@ def issue_number(letter: Letter, *, actor: Person, at: dt.datetime | None = None
     existing = Allocation(entry.pk, entry.book_id, entry.number, entry.letter_number) if entry else None
     if letter.is_numbered and existing is None and letter.number:
         return letter
-    if existing is None and letter.status not in NUMBERABLE_STATUSES:
+    if not has_role(actor, letter.organisation, *NUMBERING_ROLES):
+        raise PermissionRefused(
+            code="letter.not_registry", message_th="เฉพาะเจ้าหน้าที่สารบรรณออกเลขหนังสือได้",
+            message_en="Only a registry clerk can number letters",
+        )
+    if existing is None and not numberable(letter):
         raise StateRefused(
             code="letter.not_numberable",
             message_th=f"ออกเลขหนังสือสถานะ “{letter.get_status_display()}” ไม่ได้",
@@ -201,6 +215,7 @@ def issue_number(letter: Letter, *, actor: Person, at: dt.datetime | None = None
         issued_on = entry.letter_date if entry is not None and entry.letter_date else today
         _copy_columns(letter, content.model_copy(update={"number": number, "date": issued_on}))
         letter.status = LetterStatus.NUMBERED
+        letter.pdf = None  # the signed rendition has no number yet; the worker renders the numbered one
         letter.save()
         record_event(
             "letter.numbered", object_type="letter", object_id=letter.pk, organisation_id=letter.organisation_id,

@@ -12,8 +12,16 @@ from django.db import transaction
 
 from saraban.correspondence.kinds import LetterType, Secrecy, Urgency
 from saraban.correspondence.models import Letter
-from saraban.correspondence.services import cancel_letter, create_letter, issue_number, start_correction
-from saraban.directory.models import Organisation, Person, Province
+from saraban.correspondence.services import cancel_letter, create_letter, issue_number
+from saraban.correspondence.workflow import (
+    approve_review,
+    close_letter,
+    return_for_changes,
+    set_recipients,
+    sign_letter,
+    submit_for_review,
+)
+from saraban.directory.models import Organisation, Person, Province, RoleAssignment
 from saraban.directory.services import (
     appoint_acting,
     assign_role,
@@ -21,6 +29,10 @@ from saraban.directory.services import (
     create_person,
     load_provinces,
 )
+from saraban.exchange.models import Dispatch
+from saraban.exchange.services import send_letter
+from saraban.inbox import services as inbox
+from saraban.signatures.methods import SignerProof
 
 from .organisations import ORGANISATIONS, PEOPLE, SUBJECTS
 
@@ -74,13 +86,13 @@ def _title_of(org: Organisation) -> str:
     return titles.get(org.kind, f"หัวหน้า{org.name_th}")
 
 
-def load_demo(password: str, *, letters_per_org: int = 40, seed: int = 2569) -> DemoSummary:
+def load_demo(password: str, *, letters_per_org: int = 25, seed: int = 2569) -> DemoSummary:
     """Create the demo deployment unless it is already there; return what it holds."""
     created = not Organisation.objects.filter(identifier="opm").exists()
     if created:
         with transaction.atomic():
             _build_directory(password)
-        _build_letters(letters_per_org, random.Random(seed))
+        _build_letters(letters_per_org, random.Random(seed), password)
     people = [
         (p.username, p.name_th, r.get_role_display().split(" / ")[0], r.organisation.name_th)
         for p in Person.objects.filter(username__in=[u for u, *_ in PEOPLE]).order_by("username")
@@ -119,35 +131,107 @@ def _build_directory(password: str) -> None:
     assign_role(people["city.officer"], saved["nakhon-nonthaburi"], "officer", position_title="นักจัดการงานทั่วไปชำนาญการ")
 
 
-def _build_letters(per_org: int, rng: random.Random) -> None:
-    writers = Person.objects.filter(roles__role__in=["central_clerk"]).distinct()
-    orgs_with_clerk = {
-        r.organisation_id: p for p in writers for r in p.roles.filter(role="central_clerk")
-    }
-    organisations = list(Organisation.objects.filter(pk__in=orgs_with_clerk))
-    recipients = list(Organisation.objects.exclude(kind="division"))
+def _build_letters(per_org: int, rng: random.Random, password: str) -> None:
+    """Letters in every state, moved through the real workflow (review, signature, number, send...)."""
+    proof = SignerProof(password)
+    people = {p.username: p for p in Person.objects.all()}
+
+    def holder(org: Organisation, role: str) -> Person | None:
+        assignment = RoleAssignment.objects.filter(organisation=org, role=role).select_related("person").first()
+        return assignment.person if assignment else None
+
+    writers = [o for o in Organisation.objects.order_by("pk") if holder(o, "central_clerk") and holder(o, "signer")]
+    recipients = [o for o in Organisation.objects.exclude(kind="division") if holder(o, "central_clerk")]
     start = dt.datetime(2026, 1, 5, 9, 0, tzinfo=BKK)
-    span = (dt.datetime.now(BKK) - start).total_seconds()
+    span = (dt.datetime.now(BKK) - dt.timedelta(days=1) - start).total_seconds()
     plan = []
-    for org in organisations:
-        signer_role = org.role_assignments.filter(role="signer").select_related("person").first()
+    for org in writers:
         for i in range(per_org):
             at = start + dt.timedelta(seconds=span * (i + rng.random()) / per_org)
-            plan.append((at, org, signer_role, rng.choice(recipients), rng.choice(SUBJECTS)))
+            others = [o for o in recipients if o.pk != org.pk]
+            plan.append((at, org, rng.sample(others, k=rng.choice([1, 1, 1, 2, 3])), rng.choice(SUBJECTS)))
     plan.sort(key=lambda item: item[0])
-    for at, org, signer_role, recipient, subject in plan:
-        clerk = orgs_with_clerk[org.pk]
-        content = _letter(org, recipient, subject, rng)
-        if signer_role:
-            content["signer"] = {"name": signer_role.person.name_th, "position": signer_role.position_title}
-        else:
-            content["signer"] = {"name": clerk.name_th, "position": "หัวหน้าสำนักงาน"}
+    for at, org, to, subject in plan:
+        clerk, signer = holder(org, "central_clerk"), holder(org, "signer")
+        assert clerk is not None and signer is not None
+        reviewer = holder(org, "reviewer") or next(
+            (holder(u, "reviewer") for u in Organisation.objects.filter(parent=org) if holder(u, "reviewer")), None
+        )
+        content = _letter(org, to[0], subject, rng)
+        content["signer"] = {"name": signer.name_th, "position": _position(signer, org)}
         letter = create_letter(org, content, author=clerk)
+        set_recipients(letter, to[:1], to[1:], actor=clerk)
         fate = rng.random()
-        if fate < 0.15:
-            continue  # stays a draft
-        letter = issue_number(letter, actor=clerk, at=at)
+        if fate < 0.08:
+            continue  # a draft
+        reviewers = [reviewer] if reviewer else []
+        letter = submit_for_review(letter, actor=clerk, reviewers=reviewers, signer=signer)
+        if fate < 0.12 and reviewers:
+            return_for_changes(letter, actor=reviewers[0], comment="ขอให้ระบุกำหนดเวลาการรายงานผลให้ชัดเจน")
+            continue
+        if fate < 0.16:
+            continue  # in review (or approved when there is no reviewer)
+        for r in reviewers:
+            letter = approve_review(letter, actor=r, comment="ตรวจแล้ว เห็นควรลงนาม")
         if fate < 0.20:
+            continue  # approved, waiting for the signature
+        sign_letter(letter, actor=signer, proof=proof)
+        if fate < 0.24:
+            continue  # signed, waiting for a number
+        letter = issue_number(letter, actor=clerk, at=at)
+        if fate < 0.27:
             cancel_letter(letter, reason="ออกเลขซ้ำซ้อนกับหนังสือฉบับอื่น", actor=clerk)
-        elif fate < 0.23:
-            start_correction(letter, actor=clerk)
+            continue
+        if fate < 0.31:
+            continue  # numbered, not yet sent
+        for dispatch in send_letter(letter, actor=clerk):
+            _receive(dispatch, rng, people)
+        if fate > 0.85:
+            close_letter(letter, actor=clerk)
+
+
+def _position(person: Person, org: Organisation) -> str:
+    assignment = RoleAssignment.objects.filter(person=person, organisation=org, role="signer").first()
+    return assignment.position_title if assignment else ""
+
+
+def _receive(dispatch: Dispatch, rng: random.Random, people: dict[str, Person]) -> None:
+    """What the receiving organisation did with a delivered letter."""
+    from saraban.inbox.models import IncomingLetter
+
+    incoming = IncomingLetter.objects.get(dispatch=dispatch)
+    org = incoming.organisation
+    clerk = RoleAssignment.objects.filter(organisation=org, role="central_clerk").first()
+    executive = RoleAssignment.objects.filter(organisation=org, role="signer").first()
+    fate = rng.random()
+    if clerk is None or fate < 0.25:
+        return  # still waiting for registration
+    if fate < 0.29:
+        inbox.return_to_sender(incoming, actor=clerk.person, reason="ส่งผิดหน่วยงาน ขอให้ตรวจสอบผู้รับ")
+        return
+    incoming = inbox.register(incoming, actor=clerk.person)
+    if executive is None or fate < 0.45:
+        return
+    units = list(Organisation.objects.filter(parent=org))
+    officer = RoleAssignment.objects.filter(organisation__in=[org, *units], role="officer").first()
+    due = dt.datetime.now(BKK).date() + dt.timedelta(days=rng.choice([3, 7, 15, 30]))
+    target = inbox.AssignTo(unit=units[0], due_date=due) if units else inbox.AssignTo(
+        person=officer.person if officer else clerk.person, due_date=due
+    )
+    inbox.endorse(incoming, actor=executive.person, instruction=rng.choice(INSTRUCTIONS), assign=[target])
+    if fate < 0.70:
+        return
+    assignment = incoming.assignments.first()
+    doer = officer.person if officer else clerk.person
+    if assignment is not None and inbox.may_act_on(assignment, doer):
+        inbox.complete_assignment(assignment, actor=doer, note="ดำเนินการตามข้อสั่งการและแจ้งผลผู้ส่งแล้ว")
+        if fate > 0.85:
+            inbox.close(incoming, actor=clerk.person)
+
+
+INSTRUCTIONS = [
+    "ทราบ มอบสำนักปลัดพิจารณาดำเนินการ",
+    "ทราบ มอบผู้รับผิดชอบดำเนินการและรายงานผลภายในกำหนด",
+    "เพื่อโปรดทราบและถือปฏิบัติ มอบดำเนินการ",
+    "ทราบ ให้ประสานหน่วยงานที่เกี่ยวข้องและแจ้งผล",
+]

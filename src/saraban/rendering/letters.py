@@ -158,6 +158,7 @@ def letter_view(content: LetterContent) -> dict[str, Any]:
             "name": p(content.signer.name),
             "position": p(content.signer.position),
             "acting_for": p(content.signer.acting_for),
+            "mark": p(content.signer.mark),
         },
         "owner_unit": p(content.owner_unit),
         "phone": p(content.phone),

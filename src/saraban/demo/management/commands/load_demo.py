@@ -17,7 +17,7 @@ class Command(BaseCommand):
     help = "Load the Thai demo data (organisations, users of every role, letters) unless already loaded."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--letters-per-org", type=int, default=40)
+        parser.add_argument("--letters-per-org", type=int, default=25)
 
     def handle(self, *args: Any, **options: Any) -> None:
         # The demo password is printed for the demo's users; it is stored only as a hash.

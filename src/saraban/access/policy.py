@@ -1,0 +1,85 @@
+"""The access rules, in one place: the web UI and the API both ask these functions.
+
+A person sees the letters of the organisations (and the units below them) where they hold a role.
+Classified letters (ลับ and above) need, on top of that, a secrecy grant of at least their level in
+that organisation, unless the person takes part in handling the letter (its author, a reviewer,
+its signer, or someone it is assigned to).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+
+from saraban.correspondence.kinds import Secrecy
+from saraban.directory.models import Organisation, Person, Role
+from saraban.directory.selectors import current_roles, unit_ids_under, visible_organisation_ids
+
+from .models import DeploymentPolicy, SecrecyGrant
+
+CLASSIFIED_LEVELS = [s.value for s in Secrecy if s.is_classified]
+
+
+def today() -> dt.date:
+    """Today in Bangkok."""
+    from saraban.core.thai import BANGKOK
+
+    return dt.datetime.now(BANGKOK).date()
+
+
+def organisations_of(person: Person) -> set[int]:
+    """Organisations whose letters ``person`` may see (roles held, and units below)."""
+    return visible_organisation_ids(person, today())
+
+
+def roles_in(person: Person, organisation: Organisation | int) -> set[str]:
+    """The roles ``person`` holds today in ``organisation`` or in an organisation above it."""
+    org_id = organisation if isinstance(organisation, int) else organisation.pk
+    held: set[str] = set()
+    for assignment in current_roles(person, today()):
+        if org_id in unit_ids_under({assignment.organisation_id}):
+            held.add(assignment.role)
+    return held
+
+
+def has_role(person: Person, organisation: Organisation | int, *roles: Role) -> bool:
+    """Whether ``person`` holds one of ``roles`` for ``organisation`` (directly or above it)."""
+    held = roles_in(person, organisation)
+    return Role.SYS_ADMIN in held or any(r in held for r in roles)
+
+
+def has_role_within(person: Person, organisation: Organisation | int, *roles: Role) -> bool:
+    """Whether ``person`` holds one of ``roles`` in ``organisation`` or in one of its units."""
+    org_id = organisation if isinstance(organisation, int) else organisation.pk
+    tree = unit_ids_under({org_id})
+    return current_roles(person, today()).filter(organisation_id__in=tree, role__in=roles).exists() or has_role(
+        person, org_id, *roles
+    )
+
+
+def cleared_levels(person: Person, organisation_id: int) -> list[str]:
+    """The classified levels ``person`` may see in an organisation, by explicit grant."""
+    grant = SecrecyGrant.objects.filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=today()), person=person, organisation_id=organisation_id
+    ).first()
+    if grant is None:
+        return []
+    rank = Secrecy(grant.level).rank
+    return [s.value for s in Secrecy if s.is_classified and s.rank <= rank]
+
+
+def secrecy_filter(person: Person, organisation_field: str = "organisation_id") -> Q:
+    """A filter for rows with a ``secrecy`` column: unclassified, or classified within a grant."""
+    allowed = Q(secrecy=Secrecy.NORMAL)
+    grants = SecrecyGrant.objects.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today()), person=person)
+    for grant in grants:
+        levels = [s.value for s in Secrecy if s.is_classified and s.rank <= Secrecy(grant.level).rank]
+        allowed |= Q(**{organisation_field: grant.organisation_id, "secrecy__in": levels})
+    return allowed
+
+
+def top_secret_may_go_electronically() -> bool:
+    """Whether the system administrator allowed ลับที่สุด letters to be sent electronically."""
+    policy = DeploymentPolicy.objects.first()
+    return bool(policy and policy.allow_top_secret_electronic)

@@ -1,0 +1,253 @@
+"""The outgoing workflow: draft → review (in order) → approved → signed → numbered → sent → closed.
+
+Every step checks who may take it, refuses a step the letter's state does not allow (Thai and
+English, with a stable code), writes the change and its audit event in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.utils import timezone
+
+from saraban.access.policy import has_role, has_role_within, today
+from saraban.audit.services import record_event
+from saraban.core.errors import FieldProblem, PermissionRefused, StateRefused, ValidationFailed
+from saraban.core.thai import format_thai_datetime
+from saraban.directory.models import Organisation, Person, Role
+from saraban.directory.selectors import acting_appointments, current_roles
+from saraban.documents.services import store_file
+from saraban.rendering.letters import render_letter
+from saraban.signatures.methods import SignerProof, signing_method
+from saraban.signatures.models import Signature, SignatureMethod
+
+from .content import check_letter
+from .kinds import LetterType
+from .models import Letter, LetterRecipient, LetterStatus, RecipientKind, ReviewStatus, ReviewStep
+from .snapshots import letter_snapshot
+
+DRAFTERS = (Role.OFFICER, Role.UNIT_CLERK, Role.CENTRAL_CLERK, Role.SIGNER, Role.REVIEWER)
+
+
+def _refuse_state(letter: Letter, action_th: str, action_en: str) -> StateRefused:
+    return StateRefused(
+        code="letter.wrong_state",
+        message_th=f"{action_th}ไม่ได้ เพราะหนังสืออยู่ในสถานะ “{letter.get_status_display().split(' / ')[0]}”",
+        message_en=f"Cannot {action_en}: the letter is “{letter.get_status_display().split(' / ')[-1]}”",
+    )
+
+
+def _refuse_person(code: str, th: str, en: str) -> PermissionRefused:
+    return PermissionRefused(code=code, message_th=th, message_en=en)
+
+
+def _locked(letter: Letter) -> Letter:
+    return Letter.objects.select_for_update().select_related("organisation").get(pk=letter.pk)
+
+
+def _audit(letter: Letter, action: str, actor: Person, before: dict[str, object], **detail: object) -> None:
+    record_event(
+        action, object_type="letter", object_id=letter.pk, organisation_id=letter.organisation_id,
+        actor=actor, before=before, after=letter_snapshot(letter), detail=dict(detail),
+    )
+
+
+def may_draft(person: Person, organisation: Organisation) -> bool:
+    """Whether ``person`` may write letters for ``organisation``."""
+    return has_role(person, organisation, *DRAFTERS)
+
+
+@transaction.atomic
+def set_recipients(letter: Letter, to: Sequence[Organisation], cc: Sequence[Organisation], *, actor: Person) -> None:
+    """Choose the organisations a draft goes to (and copies to)."""
+    letter = _locked(letter)
+    if letter.status != LetterStatus.DRAFT:
+        raise _refuse_state(letter, "เปลี่ยนผู้รับ", "change the recipients")
+    seen: set[int] = set()
+    rows: list[LetterRecipient] = []
+    for kind, orgs in ((RecipientKind.TO, to), (RecipientKind.CC, cc)):
+        for org in orgs:
+            if org.pk in seen:
+                continue
+            seen.add(org.pk)
+            rows.append(LetterRecipient(letter=letter, organisation=org, kind=kind, position=len(rows)))
+    LetterRecipient.objects.filter(letter=letter).delete()
+    LetterRecipient.objects.bulk_create(rows)
+    record_event(
+        "letter.recipients_set", object_type="letter", object_id=letter.pk, organisation_id=letter.organisation_id,
+        actor=actor, detail={"to": [o.pk for o in to], "cc": [o.pk for o in cc]},
+    )
+
+
+@transaction.atomic
+def submit_for_review(letter: Letter, *, actor: Person, reviewers: Sequence[Person], signer: Person | None) -> Letter:
+    """Send a draft to its reviewers in order (or straight to approved when there are none)."""
+    letter = _locked(letter)
+    if letter.status != LetterStatus.DRAFT:
+        raise _refuse_state(letter, "ส่งตรวจ", "submit for review")
+    if actor.pk != letter.created_by_id and not may_draft(actor, letter.organisation):
+        raise _refuse_person("letter.not_author", "เฉพาะผู้จัดทำหนังสือส่งตรวจได้", "Only the author can submit")
+    content = letter.letter_content
+    if content.type is not LetterType.STAMPED:
+        if signer is None:
+            raise ValidationFailed([FieldProblem("signer", "required", "ต้องเลือกผู้ลงนาม", "Choose who signs")])
+        if not has_role(signer, letter.organisation, Role.SIGNER):
+            raise ValidationFailed([FieldProblem(
+                "signer", "not_a_signer", f"{signer.display_name} ไม่มีบทบาทผู้ลงนามของหน่วยงานนี้",
+                f"{signer.display_name} is not a signer of this organisation",
+            )])
+    for reviewer in reviewers:
+        if not has_role_within(reviewer, letter.organisation, Role.REVIEWER, Role.SIGNER):
+            raise ValidationFailed([FieldProblem(
+                "reviewers", "not_a_reviewer", f"{reviewer.display_name} ไม่มีบทบาทผู้ตรวจสอบของหน่วยงานนี้",
+                f"{reviewer.display_name} is not a reviewer of this organisation",
+            )])
+    check_letter(content)
+    before = letter_snapshot(letter)
+    last_round = max((s.round for s in letter.review_steps.all()), default=0)
+    ReviewStep.objects.bulk_create([
+        ReviewStep(letter=letter, round=last_round + 1, position=i, reviewer=r) for i, r in enumerate(reviewers)
+    ])
+    letter.signer = signer
+    letter.returned_comment = ""
+    letter.status = LetterStatus.IN_REVIEW if reviewers else LetterStatus.APPROVED
+    letter.save()
+    _audit(letter, "letter.submitted", actor, before, reviewers=[r.pk for r in reviewers],
+           signer=signer.pk if signer else None)
+    return letter
+
+
+def current_step(letter: Letter) -> ReviewStep | None:
+    """The review step waiting for a decision, if any."""
+    return letter.review_steps.filter(status=ReviewStatus.PENDING).order_by("round", "position").first()
+
+
+@transaction.atomic
+def approve_review(letter: Letter, *, actor: Person, comment: str = "") -> Letter:
+    """The current reviewer passes the letter on (to the next reviewer, or approved)."""
+    letter = _locked(letter)
+    if letter.status != LetterStatus.IN_REVIEW:
+        raise _refuse_state(letter, "ผ่านการตรวจ", "approve")
+    step = current_step(letter)
+    if step is None or step.reviewer_id != actor.pk:
+        raise _refuse_person("review.not_your_turn", "ยังไม่ถึงลำดับการตรวจของท่าน", "It is not your turn to review")
+    before = letter_snapshot(letter)
+    step.status, step.comment, step.decided_at = ReviewStatus.APPROVED, comment.strip(), timezone.now()
+    step.save()
+    if current_step(letter) is None:
+        letter.status = LetterStatus.APPROVED
+        letter.save()
+    _audit(letter, "letter.review_approved", actor, before, step=step.pk, comment=step.comment)
+    return letter
+
+
+@transaction.atomic
+def return_for_changes(letter: Letter, *, actor: Person, comment: str) -> Letter:
+    """The current reviewer (or the signer) sends the letter back to its author with a reason."""
+    letter = _locked(letter)
+    if letter.status not in (LetterStatus.IN_REVIEW, LetterStatus.APPROVED):
+        raise _refuse_state(letter, "ส่งกลับแก้ไข", "return")
+    if not comment.strip():
+        raise ValidationFailed([FieldProblem("comment", "required", "ต้องระบุสิ่งที่ต้องแก้ไข", "Say what to change")])
+    step = current_step(letter)
+    if letter.status == LetterStatus.IN_REVIEW:
+        if step is None or step.reviewer_id != actor.pk:
+            raise _refuse_person("review.not_your_turn", "ยังไม่ถึงลำดับการตรวจของท่าน", "It is not your turn to review")
+    elif not _may_sign(letter, actor):
+        raise _refuse_person("letter.not_signer", "ท่านไม่ใช่ผู้ลงนามหนังสือฉบับนี้", "You do not sign this letter")
+    before = letter_snapshot(letter)
+    if step is not None:
+        step.status, step.comment, step.decided_at = ReviewStatus.RETURNED, comment.strip(), timezone.now()
+        step.save()
+    letter.review_steps.filter(status=ReviewStatus.PENDING).update(status=ReviewStatus.WITHDRAWN)
+    letter.status = LetterStatus.DRAFT
+    letter.returned_comment = comment.strip()
+    letter.save()
+    _audit(letter, "letter.returned", actor, before, comment=comment.strip())
+    return letter
+
+
+def _acting_line(letter: Letter, actor: Person, on: dt.date) -> str | None:
+    """The acting line if ``actor`` signs in place of the designated signer today, else ``None``."""
+    for appointment in acting_appointments(actor, letter.organisation, on):
+        if appointment.on_behalf_of_id in (None, letter.signer_id):
+            return appointment.signature_line
+    return None
+
+
+def _may_sign(letter: Letter, actor: Person) -> bool:
+    return actor.pk == letter.signer_id or _acting_line(letter, actor, today()) is not None
+
+
+def _position_of(person: Person, organisation: Organisation) -> str:
+    for assignment in current_roles(person, today()).filter(role=Role.SIGNER):
+        if assignment.organisation_id == organisation.pk or assignment.position_title:
+            return assignment.position_title
+    return ""
+
+
+def sign_letter(
+    letter: Letter, *, actor: Person, proof: SignerProof, method: str = SignatureMethod.TYPED_NAME
+) -> Signature:
+    """Sign an approved letter: re-authenticate, render the PDF with the signature block, record it.
+
+    The designated signer signs; an official with an acting appointment (รักษาราชการแทน) for the
+    organisation that covers today may sign in their place, and the acting line is printed.
+    """
+    with transaction.atomic():
+        letter = _locked(letter)
+        if letter.status != LetterStatus.APPROVED:
+            raise _refuse_state(letter, "ลงนาม", "sign")
+        if letter.letter_content.type is LetterType.STAMPED:
+            raise StateRefused(
+                code="letter.stamped_not_signed", message_th="หนังสือประทับตราไม่ต้องลงนาม ให้ออกเลขได้เลย",
+                message_en="A stamped letter is not signed; number it directly",
+            )
+        moment = timezone.now()
+        acting = None if actor.pk == letter.signer_id else _acting_line(letter, actor, today())
+        if actor.pk != letter.signer_id and acting is None:
+            raise _refuse_person("letter.not_signer", "ท่านไม่ใช่ผู้ลงนามหนังสือฉบับนี้", "You do not sign this letter")
+        content = letter.letter_content
+        position = _position_of(actor, letter.organisation) or content.signer.position
+        signer_block = content.signer.model_copy(update={
+            "name": actor.display_name,
+            "position": position,
+            "acting_for": acting if acting is not None else content.signer.acting_for,
+            "mark": f"ลงนามอิเล็กทรอนิกส์ {format_thai_datetime(moment)}",
+        })
+        signed_content = content.model_copy(update={"signer": signer_block})
+        # The signing method checks the proof (re-authentication) before anything is written.
+        pdf = signing_method(method).sign(render_letter(signed_content), actor, proof)
+        stored = store_file(pdf, "application/pdf")
+        before = letter_snapshot(letter)
+        letter.content = signed_content.model_dump(mode="json")
+        letter.status = LetterStatus.SIGNED
+        letter.pdf = stored
+        letter.save()
+        signature = Signature.objects.create(
+            letter=letter, signer=actor, role=Role.SIGNER, position_title=position,
+            acting_line=signer_block.acting_for if acting is not None else "", method=method, signed_at=moment,
+            pdf_sha256=stored.sha256, pdf=stored,
+        )
+        _audit(letter, "letter.signed", actor, before, signature=signature.pk, pdf_sha256=stored.sha256,
+               method=method, acting=acting or "")
+    return signature
+
+
+@transaction.atomic
+def close_letter(letter: Letter, *, actor: Person) -> Letter:
+    """Close a sent letter's file (ปิดเรื่อง)."""
+    letter = _locked(letter)
+    if letter.status != LetterStatus.SENT:
+        raise _refuse_state(letter, "ปิดเรื่อง", "close")
+    if actor.pk != letter.created_by_id and not has_role(actor, letter.organisation, Role.CENTRAL_CLERK):
+        raise _refuse_person("letter.not_author", "เฉพาะผู้จัดทำหรือสารบรรณกลางปิดเรื่องได้",
+                             "Only the author or the central registry can close it")
+    before = letter_snapshot(letter)
+    letter.status = LetterStatus.CLOSED
+    letter.save()
+    _audit(letter, "letter.closed", actor, before)
+    return letter
+

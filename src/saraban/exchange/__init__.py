@@ -1,0 +1,1 @@
+"""Exchange: sending letters to other organisations and tracking each recipient's status."""

@@ -1,0 +1,1 @@
+"""The inbox: letters received, registered, endorsed (เกษียน), assigned and acted on."""

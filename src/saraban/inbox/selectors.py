@@ -1,0 +1,56 @@
+"""Reads of incoming letters, always through the access rules."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from saraban.access.policy import organisations_of, secrecy_filter
+from saraban.directory.models import Person
+
+from .models import Assignment, AssignmentStatus, IncomingLetter, IncomingStatus
+
+
+def incoming_visible_to(person: Person) -> QuerySet[IncomingLetter]:
+    """Incoming letters of the organisations where ``person`` holds a role.
+
+    Classified letters need a secrecy grant, unless the letter is assigned to the person.
+    """
+    assigned = Assignment.objects.filter(incoming=OuterRef("pk"), assignee=person)
+    return IncomingLetter.objects.filter(
+        Q(organisation_id__in=organisations_of(person)) & (secrecy_filter(person) | Q(Exists(assigned)))
+    )
+
+
+def incoming_for(person: Person, incoming_id: int) -> IncomingLetter | None:
+    """One incoming letter if ``person`` may see it (``None``: callers answer 404)."""
+    return incoming_visible_to(person).select_related("organisation", "dispatch").filter(pk=incoming_id).first()
+
+
+def inbox(person: Person, *, status: str = "", organisation_ids: set[int] | None = None) -> QuerySet[IncomingLetter]:
+    """The inbox: urgent first, then by due date, then newest."""
+    letters = incoming_visible_to(person)
+    if organisation_ids is not None:
+        letters = letters.filter(organisation_id__in=organisation_ids)
+    if status:
+        letters = letters.filter(status=status)
+    return letters.order_by("-urgency_rank", "due_date", "-delivered_at")
+
+
+def my_assignments(person: Person, unit_ids: set[int]) -> QuerySet[Assignment]:
+    """Open assignments for the person or for units they work in, most urgent and earliest due first."""
+    return (
+        Assignment.objects.filter(status=AssignmentStatus.OPEN)
+        .filter(Q(assignee=person) | Q(unit_id__in=unit_ids))
+        .select_related("incoming", "unit", "endorsement")
+        .order_by("-incoming__urgency_rank", "due_date", "incoming__delivered_at")
+    )
+
+
+def awaiting_registration(person: Person, organisation_ids: set[int]) -> QuerySet[IncomingLetter]:
+    """Delivered letters a clerk still has to register."""
+    return inbox(person, status=IncomingStatus.DELIVERED, organisation_ids=organisation_ids)
+
+
+def awaiting_endorsement(person: Person, organisation_ids: set[int]) -> QuerySet[IncomingLetter]:
+    """Registered letters an executive has not endorsed yet."""
+    return inbox(person, status=IncomingStatus.REGISTERED, organisation_ids=organisation_ids)

@@ -1,0 +1,346 @@
+"""Writes of the inbox: receive, register (with the receipt stamp), endorse and assign, act, close, return."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from saraban.access.policy import has_role, has_role_within, today
+from saraban.audit.services import record_event
+from saraban.core.errors import FieldProblem, PermissionRefused, StateRefused, ValidationFailed
+from saraban.correspondence.kinds import Secrecy, Urgency
+from saraban.directory.models import Organisation, Person, Role
+from saraban.directory.selectors import acting_appointments, current_roles
+from saraban.documents.services import read_file, store_file
+from saraban.exchange.models import Dispatch, DispatchStatus
+from saraban.registers.numbering import EntryFields
+from saraban.registers.services import register_incoming as allocate_receive_number
+from saraban.rendering.stamps import images_to_pdf, render_receipt_stamp, stamp_first_page
+
+from .models import Assignment, AssignmentStatus, Endorsement, IncomingLetter, IncomingSource, IncomingStatus
+from .snapshots import incoming_snapshot
+
+CLERKS = (Role.CENTRAL_CLERK, Role.UNIT_CLERK)
+
+
+def _audit(incoming: IncomingLetter, action: str, actor: Person | None, before: object, **detail: object) -> None:
+    record_event(
+        action, object_type="incoming_letter", object_id=incoming.pk, organisation_id=incoming.organisation_id,
+        actor=actor, before=before, after=incoming_snapshot(incoming), detail=dict(detail),
+    )
+
+
+def _state(incoming: IncomingLetter, *allowed: IncomingStatus, th: str, en: str) -> None:
+    if incoming.status not in allowed:
+        label = IncomingStatus(incoming.status).label.split(" / ")
+        raise StateRefused(
+            code="incoming.wrong_state",
+            message_th=f"{th}ไม่ได้ เพราะหนังสืออยู่ในสถานะ “{label[0]}”",
+            message_en=f"Cannot {en}: the letter is “{label[-1]}”",
+        )
+
+
+def _clerk(actor: Person, organisation: Organisation | int) -> None:
+    if not has_role(actor, organisation, *CLERKS):
+        raise PermissionRefused(
+            code="incoming.not_registry", message_th="เฉพาะเจ้าหน้าที่สารบรรณของหน่วยงานผู้รับทำรายการนี้ได้",
+            message_en="Only a registry clerk of the receiving organisation can do this",
+        )
+
+
+def receive_electronic(dispatch: Dispatch, pdf: bytes) -> IncomingLetter:
+    """Put a dispatched letter in the recipient organisation's inbox (status: awaiting registration)."""
+    from saraban.correspondence.models import Letter
+
+    letter = Letter.objects.select_related("organisation").get(pk=dispatch.letter_id)
+    content = letter.letter_content
+    original = store_file(pdf, "application/pdf")
+    incoming = IncomingLetter.objects.create(
+        organisation_id=dispatch.recipient_id, source=IncomingSource.ELECTRONIC, dispatch=dispatch,
+        sender_name=content.issuer.name or letter.organisation.name_th, sender_organisation=letter.organisation,
+        letter_number=letter.number, letter_date=letter.date, subject=letter.subject,
+        addressed_to=content.recipient, urgency=letter.urgency, secrecy=letter.secrecy, original=original,
+        enclosures=[e.model_dump(mode="json") for e in content.enclosures], delivered_at=dispatch.sent_at,
+    )
+    _audit(incoming, "incoming.delivered", None, None, dispatch=dispatch.pk)
+    return incoming
+
+
+def mark_opened(incoming: IncomingLetter, *, actor: Person) -> None:
+    """The first time a clerk of the recipient opens a delivered letter, the sender sees "received"."""
+    if incoming.opened_at is not None or not has_role(actor, incoming.organisation_id, *CLERKS):
+        return
+    with transaction.atomic():
+        updated = IncomingLetter.objects.filter(pk=incoming.pk, opened_at__isnull=True).update(
+            opened_at=timezone.now()
+        )
+        if updated and incoming.dispatch_id and incoming.status == IncomingStatus.DELIVERED:
+            from saraban.exchange.services import report_status
+
+            report_status(incoming.dispatch, DispatchStatus.RECEIVED, actor=actor)  # type: ignore[arg-type]
+
+
+def register(incoming: IncomingLetter, *, actor: Person) -> IncomingLetter:
+    """ลงรับ: give the letter its receive number and stamp a registered copy; the original stays as is."""
+    incoming = IncomingLetter.objects.select_related("organisation").get(pk=incoming.pk)
+    _state(incoming, IncomingStatus.DELIVERED, th="ลงรับ", en="register it")
+    _clerk(actor, incoming.organisation)
+    classified = Secrecy(incoming.secrecy).is_classified
+    allocation = allocate_receive_number(
+        incoming.organisation_id, classified=classified, actor_label=actor.display_name,
+        fields=EntryFields(
+            letter_number=incoming.letter_number, letter_date=incoming.letter_date, sender=incoming.sender_name,
+            recipient=incoming.addressed_to or incoming.organisation.name_th, subject=incoming.subject,
+            registered_by_id=actor.pk,
+        ),
+    )
+    moment = timezone.now()
+    stamp = render_receipt_stamp(
+        incoming.organisation.name_th, allocation.number, moment, thai_digits=incoming.organisation.thai_digits
+    )
+    stamped = store_file(stamp_first_page(read_file(incoming.original_id), stamp), "application/pdf")
+    with transaction.atomic():
+        incoming = IncomingLetter.objects.select_for_update().get(pk=incoming.pk)
+        before = incoming_snapshot(incoming)
+        incoming.status = IncomingStatus.REGISTERED
+        incoming.receive_entry_id = allocation.entry_id
+        incoming.receive_number = allocation.number
+        incoming.registered_at = moment
+        incoming.registered_by = actor
+        incoming.stamped = stamped
+        incoming.save()
+        _audit(incoming, "incoming.registered", actor, before, receive_number=allocation.number)
+        if incoming.dispatch_id:
+            from saraban.exchange.services import report_status
+
+            report_status(
+                incoming.dispatch, DispatchStatus.REGISTERED,  # type: ignore[arg-type]
+                receive_number=str(allocation.number), actor=actor,
+            )
+    return incoming
+
+
+@dataclass(frozen=True)
+class PaperLetter:
+    """What a clerk types from a paper letter being registered."""
+
+    sender_name: str
+    letter_number: str
+    letter_date: dt.date | None
+    subject: str
+    addressed_to: str = ""
+    urgency: Urgency = Urgency.NORMAL
+    secrecy: Secrecy = Secrecy.NORMAL
+
+
+def register_paper(
+    organisation: Organisation, letter: PaperLetter, *, scans: Sequence[tuple[bytes, str]], actor: Person
+) -> IncomingLetter:
+    """Register a paper letter from its scan: one PDF, or page images (PNG/JPEG) in order."""
+    _clerk(actor, organisation)
+    problems = []
+    for name, value, th, en in (
+        ("sender_name", letter.sender_name, "ต้องระบุหน่วยงานผู้ส่ง (จาก)", "The sender is required"),
+        ("subject", letter.subject, "ต้องระบุเรื่อง", "The subject is required"),
+    ):
+        if not value.strip():
+            problems.append(FieldProblem(name, "required", th, en))
+    if not scans:
+        problems.append(FieldProblem("scan", "required", "ต้องแนบไฟล์สแกนหนังสือ", "Attach the scan of the letter"))
+    kinds = {content_type for _data, content_type in scans}
+    if scans and not (kinds == {"application/pdf"} and len(scans) == 1) and not kinds <= {"image/png", "image/jpeg"}:
+        problems.append(FieldProblem(
+            "scan", "format", "ไฟล์สแกนต้องเป็น PDF หนึ่งไฟล์ หรือรูปภาพ PNG/JPEG",
+            "The scan must be one PDF or PNG/JPEG images",
+        ))
+    if scans and kinds == {"application/pdf"} and not scans[0][0].startswith(b"%PDF-"):
+        problems.append(FieldProblem("scan", "format", "ไฟล์นี้ไม่ใช่ PDF", "This file is not a PDF"))
+    if problems:
+        raise ValidationFailed(problems)
+    pdf = scans[0][0] if kinds == {"application/pdf"} else images_to_pdf([data for data, _ in scans])
+    original = store_file(pdf, "application/pdf")
+    with transaction.atomic():
+        incoming = IncomingLetter.objects.create(
+            organisation=organisation, source=IncomingSource.PAPER, sender_name=letter.sender_name.strip(),
+            letter_number=letter.letter_number.strip(), letter_date=letter.letter_date,
+            subject=letter.subject.strip(), addressed_to=letter.addressed_to.strip(), urgency=letter.urgency,
+            secrecy=letter.secrecy, original=original, delivered_at=timezone.now(),
+        )
+        _audit(incoming, "incoming.paper_received", actor, None)
+    return register(incoming, actor=actor)
+
+
+@dataclass(frozen=True)
+class AssignTo:
+    """One assignment of an endorsement: a unit or a person, with an optional due date."""
+
+    unit: Organisation | None = None
+    person: Person | None = None
+    due_date: dt.date | None = None
+
+
+def _acting_line(actor: Person, organisation: Organisation) -> tuple[str, str]:
+    """(position, acting line) of an executive endorsing; the acting line if they act for someone."""
+    on = today()
+    position = next(
+        (r.position_title for r in current_roles(actor, on).filter(role=Role.SIGNER) if r.position_title), ""
+    )
+    appointment = acting_appointments(actor, organisation, on).first()
+    return position, appointment.signature_line if appointment else ""
+
+
+def endorse(
+    incoming: IncomingLetter, *, actor: Person, instruction: str, assign: Sequence[AssignTo] = ()
+) -> Endorsement:
+    """เกษียนหนังสือ: the executive writes an instruction and assigns units or people (optional due dates)."""
+    with transaction.atomic():
+        incoming = IncomingLetter.objects.select_for_update().select_related("organisation").get(pk=incoming.pk)
+        _state(incoming, IncomingStatus.REGISTERED, IncomingStatus.ASSIGNED, IncomingStatus.ACTED,
+               th="เกษียนสั่งการ", en="endorse it")
+        acting = acting_appointments(actor, incoming.organisation, today()).exists()
+        if not has_role(actor, incoming.organisation, Role.SIGNER) and not acting:
+            raise PermissionRefused(
+                code="incoming.not_executive", message_th="เฉพาะผู้บริหาร (ผู้ลงนาม) หรือผู้รักษาราชการแทนเกษียนสั่งการได้",
+                message_en="Only an executive (signer) or an acting official can endorse",
+            )
+        problems = []
+        if not instruction.strip():
+            problems.append(FieldProblem("instruction", "required", "ต้องเขียนข้อสั่งการ", "Write the instruction"))
+        for i, a in enumerate(assign):
+            if (a.unit is None) == (a.person is None):
+                problems.append(FieldProblem(
+                    f"assign.{i}", "one_target", "มอบให้หน่วยงานหรือบุคคลอย่างใดอย่างหนึ่ง", "Assign to a unit or a person",
+                ))
+            elif a.unit is not None and not _within(a.unit, incoming.organisation):
+                problems.append(FieldProblem(
+                    f"assign.{i}", "outside", "มอบได้เฉพาะหน่วยงานภายในของผู้รับ", "Assign only to units of the receiver",
+                ))
+            elif a.person is not None and not has_role_within(a.person, incoming.organisation, *Role):
+                problems.append(FieldProblem(
+                    f"assign.{i}", "outside", "มอบได้เฉพาะบุคลากรของหน่วยงาน", "Assign only to people of the receiver",
+                ))
+            if a.due_date is not None and a.due_date < today():
+                problems.append(FieldProblem(
+                    f"assign.{i}.due_date", "past", "วันครบกำหนดต้องไม่ใช่วันที่ผ่านมาแล้ว", "The due date is in the past",
+                ))
+        if problems:
+            raise ValidationFailed(problems)
+        before = {"status": incoming.status}
+        position, acting_line = _acting_line(actor, incoming.organisation)
+        endorsement = Endorsement.objects.create(
+            incoming=incoming, author=actor, position_title=position, acting_line=acting_line,
+            instruction=instruction.strip(), created_at=timezone.now(),
+        )
+        Assignment.objects.bulk_create([
+            Assignment(incoming=incoming, endorsement=endorsement, unit=a.unit, assignee=a.person, due_date=a.due_date)
+            for a in assign
+        ])
+        if assign:
+            incoming.status = IncomingStatus.ASSIGNED
+        _refresh_due_date(incoming)
+        incoming.save()
+        _audit(incoming, "incoming.endorsed", actor, before, endorsement=endorsement.pk,
+               assignments=[(a.unit.pk if a.unit else None, a.person.pk if a.person else None) for a in assign])
+    return endorsement
+
+
+def _within(unit: Organisation, organisation: Organisation) -> bool:
+    node: Organisation | None = unit
+    while node is not None:
+        if node.pk == organisation.pk:
+            return True
+        node = node.parent
+    return False
+
+
+def _refresh_due_date(incoming: IncomingLetter) -> None:
+    dates = [
+        d for d in Assignment.objects.filter(incoming=incoming, status=AssignmentStatus.OPEN).values_list(
+            "due_date", flat=True
+        ) if d is not None
+    ]
+    incoming.due_date = min(dates) if dates else None
+
+
+def may_act_on(assignment: Assignment, person: Person) -> bool:
+    """Whether ``person`` may report the assignment done: the assignee, or someone of the assigned unit."""
+    if assignment.assignee_id == person.pk:
+        return True
+    return assignment.unit_id is not None and has_role(person, assignment.unit_id, *Role)
+
+
+def complete_assignment(assignment: Assignment, *, actor: Person, note: str) -> Assignment:
+    """The assigned unit or person reports what was done (ดำเนินการแล้ว)."""
+    with transaction.atomic():
+        assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        incoming = IncomingLetter.objects.select_for_update().get(pk=assignment.incoming_id)
+        if assignment.status != AssignmentStatus.OPEN:
+            raise StateRefused(
+                code="assignment.done", message_th="รายการนี้ดำเนินการแล้ว", message_en="This assignment is already done",
+            )
+        if not may_act_on(assignment, actor):
+            raise PermissionRefused(
+                code="assignment.not_yours", message_th="งานนี้ไม่ได้มอบให้ท่านหรือหน่วยงานของท่าน",
+                message_en="This was not assigned to you or your unit",
+            )
+        if not note.strip():
+            raise ValidationFailed([FieldProblem("note", "required", "ต้องบันทึกผลการดำเนินการ", "Say what was done")])
+        before = {"status": incoming.status}
+        assignment.status, assignment.done_at, assignment.done_by = AssignmentStatus.DONE, timezone.now(), actor
+        assignment.note = note.strip()
+        assignment.save()
+        if not Assignment.objects.filter(incoming=incoming, status=AssignmentStatus.OPEN).exists():
+            incoming.status = IncomingStatus.ACTED
+        _refresh_due_date(incoming)
+        incoming.save()
+        _audit(incoming, "incoming.acted", actor, before, assignment=assignment.pk, note=assignment.note)
+    return assignment
+
+
+def close(incoming: IncomingLetter, *, actor: Person) -> IncomingLetter:
+    """ปิดเรื่อง: nothing more is to be done with the letter."""
+    with transaction.atomic():
+        incoming = IncomingLetter.objects.select_for_update().get(pk=incoming.pk)
+        _state(incoming, IncomingStatus.REGISTERED, IncomingStatus.ASSIGNED, IncomingStatus.ACTED,
+               th="ปิดเรื่อง", en="close it")
+        if not has_role(actor, incoming.organisation_id, *CLERKS, Role.SIGNER):
+            raise PermissionRefused(
+                code="incoming.not_registry", message_th="เฉพาะเจ้าหน้าที่สารบรรณหรือผู้บริหารปิดเรื่องได้",
+                message_en="Only a registry clerk or an executive can close it",
+            )
+        if Assignment.objects.filter(incoming=incoming, status=AssignmentStatus.OPEN).exists():
+            raise StateRefused(
+                code="incoming.open_assignments", message_th="ยังมีงานที่มอบหมายค้างอยู่",
+                message_en="Some assignments are still open",
+            )
+        before = {"status": incoming.status}
+        incoming.status = IncomingStatus.CLOSED
+        incoming.save()
+        _audit(incoming, "incoming.closed", actor, before)
+    return incoming
+
+
+def return_to_sender(incoming: IncomingLetter, *, actor: Person, reason: str) -> IncomingLetter:
+    """ส่งคืน: refuse a delivered letter (wrong recipient, missing enclosure...) with a reason."""
+    with transaction.atomic():
+        incoming = IncomingLetter.objects.select_for_update().get(pk=incoming.pk)
+        _state(incoming, IncomingStatus.DELIVERED, th="ส่งคืน", en="return it")
+        _clerk(actor, incoming.organisation_id)
+        if not reason.strip():
+            raise ValidationFailed([FieldProblem("reason", "required", "ต้องระบุเหตุผลที่ส่งคืน", "Give the reason")])
+        before = {"status": incoming.status}
+        incoming.status = IncomingStatus.RETURNED
+        incoming.returned_reason = reason.strip()
+        incoming.save()
+        _audit(incoming, "incoming.returned", actor, before, reason=reason.strip())
+        if incoming.dispatch_id:
+            from saraban.exchange.services import report_status
+
+            report_status(
+                incoming.dispatch, DispatchStatus.RETURNED, reason=reason.strip(), actor=actor,  # type: ignore[arg-type]
+            )
+    return incoming
