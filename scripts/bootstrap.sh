@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 SYSTEM_PACKAGES=(poppler-utils qpdf)
 # The test suite drives Debian's Chromium with Playwright (no browser download).
 if [[ "${SARABAN_WITH_BROWSER:-0}" == 1 ]]; then
-  SYSTEM_PACKAGES+=(chromium)
+  SYSTEM_PACKAGES+=(chromium fonts-thai-tlwg)
 fi
 command -v npm >/dev/null 2>&1 || SYSTEM_PACKAGES+=(nodejs npm)
 missing=()
