@@ -1,8 +1,22 @@
-from django.urls import path
+"""Routes of the web interface: the shell, registers and directory here; the workflow in ``urls_workflow``."""
 
-from . import views
+from django.urls import include, path
+
+from .views import auth, directory, home, language, registers
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.health, name="health"),
+    path("", home.home, name="home"),
+    path("healthz", home.health, name="health"),
+    path("accounts/login/", auth.SignInView.as_view(), name="login"),
+    path("accounts/logout/", auth.SignOutView.as_view(), name="logout"),
+    path("language/", language.switch_language, name="switch-language"),
+    path("acting-organisation/", language.switch_organisation, name="switch-organisation"),
+    path("registers/", registers.register_page, name="registers"),
+    path("registers/export/", registers.register_export, name="register-export"),
+    path("directory/", directory.tree, name="directory"),
+    path("directory/import/", directory.import_csv, name="directory-import"),
+    path("directory/export/<str:what>.csv", directory.export_csv, name="directory-export"),
+    path("directory/<int:pk>/", directory.organisation_page, name="directory-organisation"),
+    path("directory/<int:pk>/edit/", directory.edit_organisation, name="directory-edit"),
+    path("", include("saraban.web.urls_workflow")),
 ]

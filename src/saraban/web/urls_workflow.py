@@ -1,0 +1,3 @@
+"""Routes of the correspondence workflow pages (owned by the workflow pages)."""
+
+urlpatterns: list = []

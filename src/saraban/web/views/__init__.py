@@ -1,0 +1,1 @@
+"""Pages of the web interface, one module per area (thin: they call selectors and services)."""

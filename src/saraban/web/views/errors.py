@@ -1,0 +1,66 @@
+"""Turn a ``SarabanError`` into what the user sees: form errors next to fields, or a message.
+
+Services refuse with a stable code and a Thai and an English message (and, for validation, one
+problem per field). The pages show them in the language of the request, never as a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest
+
+from saraban.core.errors import FieldProblem, PermissionRefused, SarabanError, StateRefused
+from saraban.web.i18n import text
+
+
+def message_of(request: HttpRequest, error: SarabanError | FieldProblem) -> str:
+    """The error's message in the request's language."""
+    return text(request, error.message_th, error.message_en)
+
+
+def status_of(error: SarabanError) -> int:
+    """The HTTP status that fits a refusal: 400 invalid input, 403 not allowed, 409 wrong state."""
+    if isinstance(error, PermissionRefused):
+        return 403
+    if isinstance(error, StateRefused):
+        return 409
+    return 400
+
+
+def field_for(problem: FieldProblem, form: forms.Form, aliases: Mapping[str, str] | None = None) -> str | None:
+    """The form field a problem belongs to: by alias, by exact name, or by its first path segment."""
+    aliases = aliases or {}
+    path = problem.field
+    candidates = [path, path.split(".")[0]]
+    for candidate in candidates:
+        name = aliases.get(candidate, candidate)
+        if name in form.fields:
+            return name
+    for prefix, name in aliases.items():
+        if path.startswith(prefix + ".") and name in form.fields:
+            return name
+    return None
+
+
+def add_to_form(
+    request: HttpRequest, form: forms.Form, error: SarabanError, aliases: Mapping[str, str] | None = None
+) -> None:
+    """Put each problem of ``error`` next to its field (or at the top of the form when it has none).
+
+    Field paths of the services (``signer.name``, ``enclosures.0.title``) are mapped to form fields
+    through ``aliases``; the general message goes to the top when no problem names a field.
+    """
+    for problem in error.problems:
+        form.add_error(field_for(problem, form, aliases), message_of(request, problem))
+    if not error.problems:
+        form.add_error(None, message_of(request, error))
+
+
+def to_messages(request: HttpRequest, error: SarabanError) -> None:
+    """Show ``error`` (and each of its problems) as an error message at the top of the next page."""
+    details = "; ".join(message_of(request, p) for p in error.problems)
+    main = message_of(request, error)
+    messages.error(request, f"{main}: {details}" if details else main)
