@@ -49,6 +49,12 @@ def has_role(person: Person, organisation: Organisation | int, *roles: Role) -> 
     return Role.SYS_ADMIN in held or any(r in held for r in roles)
 
 
+def works_in(person: Person, unit: Organisation | int) -> bool:
+    """Whether ``person`` holds any role in ``unit`` or a unit below it (not merely above it)."""
+    unit_id = unit if isinstance(unit, int) else unit.pk
+    return current_roles(person, today()).filter(organisation_id__in=unit_ids_under({unit_id})).exists()
+
+
 def has_role_within(person: Person, organisation: Organisation | int, *roles: Role) -> bool:
     """Whether ``person`` holds one of ``roles`` in ``organisation`` or in one of its units."""
     org_id = organisation if isinstance(organisation, int) else organisation.pk

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from saraban.access.policy import has_role, has_role_within, today
+from saraban.access.policy import has_role, has_role_within, today, works_in
 from saraban.audit.services import record_event
 from saraban.core.errors import FieldProblem, PermissionRefused, StateRefused, ValidationFailed
 from saraban.correspondence.kinds import Secrecy, Urgency
@@ -19,7 +19,8 @@ from saraban.documents.services import read_file, store_file
 from saraban.exchange.models import Dispatch, DispatchStatus
 from saraban.registers.numbering import EntryFields
 from saraban.registers.services import register_incoming as allocate_receive_number
-from saraban.rendering.stamps import images_to_pdf, render_receipt_stamp, stamp_first_page
+from saraban.rendering.engine import RenderError
+from saraban.rendering.stamps import PdfError, images_to_pdf, readable_pdf, render_receipt_stamp, stamp_first_page
 
 from .models import Assignment, AssignmentStatus, Endorsement, IncomingLetter, IncomingSource, IncomingStatus
 from .snapshots import incoming_snapshot
@@ -161,7 +162,14 @@ def register_paper(
         problems.append(FieldProblem("scan", "format", "ไฟล์นี้ไม่ใช่ PDF", "This file is not a PDF"))
     if problems:
         raise ValidationFailed(problems)
-    pdf = scans[0][0] if kinds == {"application/pdf"} else images_to_pdf([data for data, _ in scans])
+    try:
+        pdf = scans[0][0] if kinds == {"application/pdf"} else images_to_pdf([data for data, _ in scans])
+        readable_pdf(pdf)
+    except (ValueError, RenderError, PdfError) as exc:
+        raise ValidationFailed([FieldProblem(
+            "scan", "unreadable", "อ่านไฟล์สแกนไม่ได้ (ไฟล์เสียหายหรือไม่ใช่ PDF/PNG/JPEG)",
+            f"The scan cannot be read (damaged, or not PDF/PNG/JPEG): {exc}",
+        )]) from None
     original = store_file(pdf, "application/pdf")
     with transaction.atomic():
         incoming = IncomingLetter.objects.create(
@@ -270,7 +278,7 @@ def may_act_on(assignment: Assignment, person: Person) -> bool:
     """Whether ``person`` may report the assignment done: the assignee, or someone of the assigned unit."""
     if assignment.assignee_id == person.pk:
         return True
-    return assignment.unit_id is not None and has_role(person, assignment.unit_id, *Role)
+    return assignment.unit_id is not None and works_in(person, assignment.unit_id)
 
 
 def complete_assignment(assignment: Assignment, *, actor: Person, note: str) -> Assignment:

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
+import shutil
+import tempfile
+from pathlib import Path
 
+import typst
 from pypdf import PdfReader, PdfWriter, Transformation
 
 from saraban.core.thai import BANGKOK, format_thai_date
 
 from .digits import printed_digits
-from .engine import compile_pdf
-from .fonts import th_sarabun_pt
+from .engine import RenderError, compile_pdf, template_path
+from .fonts import FONT_DIR, th_sarabun_pt
 
 # The stamp sits this far from the top and right edges of the first page.
 STAMP_MARGIN_PT = 20.0
@@ -30,6 +35,27 @@ def render_receipt_stamp(
         "size": th_sarabun_pt(14),
     }
     return compile_pdf("receipt_stamp", data, pdf_standard=None)
+
+
+def readable_pdf(pdf: bytes) -> int:
+    """The page count of ``pdf``; ``PdfError`` if it cannot be read or has no page."""
+    try:
+        reader = PdfReader(io.BytesIO(pdf))
+        if reader.is_encrypted:
+            raise PdfError("the PDF is encrypted")
+        count = len(reader.pages)
+        reader.pages[0].cropbox  # noqa: B018 — the first page must parse: the stamp goes there
+    except PdfError:
+        raise
+    except Exception as exc:  # pypdf raises many kinds of errors on damaged files
+        raise PdfError(str(exc) or type(exc).__name__) from exc
+    if count == 0:
+        raise PdfError("the PDF has no page")
+    return count
+
+
+class PdfError(ValueError):
+    """A PDF that cannot be read."""
 
 
 def stamp_first_page(pdf: bytes, stamp: bytes) -> bytes:
@@ -52,8 +78,30 @@ def stamp_first_page(pdf: bytes, stamp: bytes) -> bytes:
 
 
 def images_to_pdf(images: list[bytes]) -> bytes:
-    """Scanned page images (PNG or JPEG) as one A4 PDF, a page per image, scaled to fit."""
-    import base64
+    """Scanned page images (PNG or JPEG) as one A4 PDF, a page per image, scaled to fit.
 
-    data = {"pages": [base64.b64encode(image).decode() for image in images]}
-    return compile_pdf("scan_pages", data, pdf_standard=None)
+    Raises ``ValueError`` when an image is neither PNG nor JPEG, ``RenderError`` when Typst cannot
+    read it.
+    """
+    with tempfile.TemporaryDirectory(prefix="saraban-scan-") as tmp:
+        folder = Path(tmp)
+        names = []
+        for i, image in enumerate(images, start=1):
+            suffix = _IMAGE_SUFFIX.get(image[:3])
+            if suffix is None:
+                raise ValueError(f"page {i} is neither PNG nor JPEG")
+            names.append(f"page-{i}{suffix}")
+            (folder / names[-1]).write_bytes(image)
+        shutil.copy(template_path("scan_pages"), folder / "scan_pages.typ")
+        try:
+            pdf = typst.compile(
+                str(folder / "scan_pages.typ"), root=str(folder), sys_inputs={"data": json.dumps({"pages": names})},
+                font_paths=[str(FONT_DIR)], ignore_system_fonts=True,
+            )
+        except typst.TypstError as exc:
+            raise RenderError(f"typst could not read a scanned page: {exc.message}") from exc
+    assert isinstance(pdf, bytes)
+    return pdf
+
+
+_IMAGE_SUFFIX = {b"\x89PN": ".png", b"\xff\xd8\xff": ".jpg"}
