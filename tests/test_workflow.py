@@ -208,3 +208,24 @@ def test_top_secret_letters_stay_off_the_wire_unless_allowed(
     assert Letter.objects.get(pk=letter.pk).status == LetterStatus.NUMBERED
     DeploymentPolicy.objects.create(allow_top_secret_electronic=True)
     assert len(send_letter(letter, actor=clerk)) == 1
+
+
+@pytest.mark.django_db
+def test_classified_letters_need_a_grant_or_a_part_in_them(
+    agency: Organisation, clerk: Person, signer: Person
+) -> None:
+    from saraban.access.services import grant_secrecy, revoke_secrecy
+    from saraban.correspondence.selectors import letters_visible_to
+
+    colleague = create_person(username="colleague", name_th="นายเพื่อน ร่วมงาน", password=PASSWORD)
+    assign_role(colleague, agency, "officer")
+    secret = create_letter(agency, example("external", secrecy="secret"), author=clerk)
+    plain = create_letter(agency, example("external"), author=clerk)
+    assert set(letters_visible_to(colleague)) == {plain}
+    assert set(letters_visible_to(clerk)) == {plain, secret}  # the author takes part in it
+    grant_secrecy(colleague, agency, "confidential", actor=None)
+    assert set(letters_visible_to(colleague)) == {plain}  # ลับ is below ลับมาก
+    grant_secrecy(colleague, agency, "secret", actor=None)
+    assert set(letters_visible_to(colleague)) == {plain, secret}
+    revoke_secrecy(colleague, agency, actor=None)
+    assert set(letters_visible_to(colleague)) == {plain}
