@@ -15,11 +15,6 @@ from saraban.correspondence.content import LetterContent, parse_letter_json
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples" / "letters").glob("*.json"))
 
-# Typst 0.15 writes a Thai tone mark that is shifted up over an upper vowel (ตั้, ทั้, สิทธิ์) in its own
-# text run whose ToUnicode entry is the whole cluster, so pdftotext prints the cluster twice
-# ("ตั้ตั้ง"). This undoes exactly that: a base consonant plus marks immediately repeated.
-_DUPLICATED_CLUSTER = re.compile(r"([ก-ฮ][\u0E31\u0E34-\u0E3A\u0E47-\u0E4E]+)\1")
-
 
 def need(tool: str) -> None:
     if shutil.which(tool) is None:
@@ -32,12 +27,12 @@ def squash(text: str) -> str:
 
 
 def pdf_text(pdf: bytes, tmp_path: Path, name: str = "doc") -> str:
-    """The text of ``pdf`` by pdftotext, whitespace removed and the typst duplicate clusters undone."""
+    """The text of ``pdf`` by pdftotext, whitespace removed (nothing else is forgiven)."""
     need("pdftotext")
     path = tmp_path / f"{name}.pdf"
     path.write_bytes(pdf)
     raw = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True).stdout.decode()
-    return _DUPLICATED_CLUSTER.sub(r"\1", squash(raw))
+    return squash(raw)
 
 
 def raw_pdf_text(pdf: bytes, tmp_path: Path, *, layout: bool = False) -> str:

@@ -151,7 +151,6 @@ def test_render_is_thread_safe(tmp_path: Path) -> None:
     assert len(results) == 6
 
 
-@pytest.mark.xfail(strict=True, reason="typst 0.15: a raised Thai tone mark's ToUnicode is its whole cluster")
 def test_pdftotext_without_duplicate_clusters(tmp_path: Path) -> None:
     text = squash(raw_pdf_text(render_letter(_external()), tmp_path))
     assert "ติดตั้งและใช้งาน" in text and "ทั้งนี้" in text

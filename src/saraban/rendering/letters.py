@@ -17,6 +17,7 @@ from saraban.correspondence.kinds import DigitStyle, LetterSubtype, LetterType
 from .digits import numeral, printed_digits
 from .engine import DEFAULT_PDF_STANDARD, compile_pdf
 from .fonts import sizes
+from .textlayer import repair_text_layer
 
 THAI_WEEKDAYS = ("จันทร์", "อังคาร", "พุธ", "พฤหัสบดี", "ศุกร์", "เสาร์", "อาทิตย์")
 
@@ -177,4 +178,4 @@ def render_letter(content: LetterContent, *, pdf_standard: str = DEFAULT_PDF_STA
     an empty string writes a plain PDF. The letter is not validated here: call
     ``saraban.correspondence.content.check_letter`` first. Safe to call from several threads.
     """
-    return compile_pdf("letter", letter_view(content), pdf_standard=pdf_standard or None)
+    return repair_text_layer(compile_pdf("letter", letter_view(content), pdf_standard=pdf_standard or None))

@@ -15,6 +15,7 @@ from saraban.core.thai import format_thai_date
 from .digits import printed_digits
 from .engine import DEFAULT_PDF_STANDARD, compile_pdf
 from .fonts import sizes
+from .textlayer import repair_text_layer
 
 # The official columns, in order; the second heading is the register's own.
 COLUMNS = ("วันที่ลงทะเบียน", None, "ที่", "ลงวันที่", "จาก", "ถึง", "เรื่อง", "การปฏิบัติ", "หมายเหตุ")
@@ -90,4 +91,4 @@ def render_register(sheet: RegisterSheet, *, pdf_standard: str = DEFAULT_PDF_STA
     Columns: วันที่ลงทะเบียน, the register number, ที่, ลงวันที่, จาก, ถึง, เรื่อง, การปฏิบัติ, หมายเหตุ.
     A cancelled row has its subject struck through and "ยกเลิก" in หมายเหตุ. Thread-safe.
     """
-    return compile_pdf("register", register_view(sheet), pdf_standard=pdf_standard or None)
+    return repair_text_layer(compile_pdf("register", register_view(sheet), pdf_standard=pdf_standard or None))
