@@ -40,6 +40,18 @@ def numberable(letter: Letter) -> bool:
 FIXED_AFTER_NUMBERING = ("number", "date", "subject")
 
 
+DRAFTERS = (Role.OFFICER, Role.UNIT_CLERK, Role.CENTRAL_CLERK, Role.SIGNER, Role.REVIEWER)
+
+
+def require_author_or_clerk(letter: Letter, actor: Person) -> None:
+    """Refuse unless ``actor`` wrote the letter or is a registry clerk of its organisation."""
+    if actor.pk != letter.created_by_id and not has_role(actor, letter.organisation_id, *NUMBERING_ROLES):
+        raise PermissionRefused(
+            code="letter.not_author", message_th="เฉพาะผู้จัดทำหนังสือหรือเจ้าหน้าที่สารบรรณทำรายการนี้ได้",
+            message_en="Only the letter's author or a registry clerk can do this",
+        )
+
+
 def _with_issuer(content: LetterContent, organisation: Organisation, owner_unit: Organisation | None) -> LetterContent:
     """Fill what the directory knows: issuer, letter code, unit in charge, contact, digit style."""
     issuer = content.issuer.model_copy(update={
@@ -94,6 +106,11 @@ def create_letter(
     supersedes: Letter | None = None,
 ) -> Letter:
     """Write a new draft letter of ``organisation``; it is checked against the rules of its type."""
+    if not has_role(author, organisation, *DRAFTERS):
+        raise PermissionRefused(
+            code="letter.not_a_drafter", message_th="ท่านไม่มีบทบาทที่จัดทำหนังสือของหน่วยงานนี้ได้",
+            message_en="You hold no role that lets you write letters for this organisation",
+        )
     parsed = content if isinstance(content, LetterContent) else parse_letter_json(content)
     parsed = _with_issuer(parsed.model_copy(update={"number": "", "date": None}), organisation, owner_unit)
     check_letter(parsed)
@@ -112,7 +129,8 @@ def create_letter(
 @transaction.atomic
 def update_letter(letter: Letter, changes: dict[str, Any], *, actor: Person) -> Letter:
     """Change fields of a draft. After numbering, number, date and subject are fixed (C2)."""
-    letter = Letter.objects.select_for_update().get(pk=letter.pk)
+    letter = Letter.objects.select_for_update().select_related("organisation").get(pk=letter.pk)
+    require_author_or_clerk(letter, actor)
     if letter.is_numbered:
         fixed = [f for f in FIXED_AFTER_NUMBERING if f in changes]
         raise StateRefused(
@@ -235,7 +253,8 @@ def issue_number(letter: Letter, *, actor: Person, at: dt.datetime | None = None
 @transaction.atomic
 def cancel_letter(letter: Letter, *, reason: str, actor: Person) -> Letter:
     """Cancel a letter; its number, if any, stays in the register marked ยกเลิก."""
-    letter = Letter.objects.select_for_update().get(pk=letter.pk)
+    letter = Letter.objects.select_for_update().select_related("organisation").get(pk=letter.pk)
+    require_author_or_clerk(letter, actor)
     if letter.status in (LetterStatus.CANCELLED, LetterStatus.SUPERSEDED, LetterStatus.SENT, LetterStatus.CLOSED):
         raise StateRefused(
             code="letter.not_cancellable",

@@ -26,9 +26,8 @@ from saraban.signatures.models import Signature, SignatureMethod
 from .content import check_letter
 from .kinds import LetterType
 from .models import Letter, LetterRecipient, LetterStatus, RecipientKind, ReviewStatus, ReviewStep
+from .services import DRAFTERS, require_author_or_clerk
 from .snapshots import letter_snapshot
-
-DRAFTERS = (Role.OFFICER, Role.UNIT_CLERK, Role.CENTRAL_CLERK, Role.SIGNER, Role.REVIEWER)
 
 
 def _refuse_state(letter: Letter, action_th: str, action_en: str) -> StateRefused:
@@ -63,6 +62,7 @@ def may_draft(person: Person, organisation: Organisation) -> bool:
 def set_recipients(letter: Letter, to: Sequence[Organisation], cc: Sequence[Organisation], *, actor: Person) -> None:
     """Choose the organisations a draft goes to (and copies to)."""
     letter = _locked(letter)
+    require_author_or_clerk(letter, actor)
     if letter.status != LetterStatus.DRAFT:
         raise _refuse_state(letter, "เปลี่ยนผู้รับ", "change the recipients")
     seen: set[int] = set()

@@ -13,11 +13,13 @@ from .models import Assignment, AssignmentStatus, IncomingLetter, IncomingStatus
 def incoming_visible_to(person: Person) -> QuerySet[IncomingLetter]:
     """Incoming letters of the organisations where ``person`` holds a role.
 
-    Classified letters need a secrecy grant, unless the letter is assigned to the person.
+    Classified letters need a secrecy grant. A letter assigned to the person, or to a unit they work
+    in, is visible to them whatever its class: they have to act on it.
     """
-    assigned = Assignment.objects.filter(incoming=OuterRef("pk"), assignee=person)
+    mine = organisations_of(person)
+    assigned = Assignment.objects.filter(incoming=OuterRef("pk")).filter(Q(assignee=person) | Q(unit_id__in=mine))
     return IncomingLetter.objects.filter(
-        Q(organisation_id__in=organisations_of(person)) & (secrecy_filter(person) | Q(Exists(assigned)))
+        (Q(organisation_id__in=mine) & secrecy_filter(person)) | Q(Exists(assigned))
     )
 
 

@@ -90,37 +90,56 @@ def register(incoming: IncomingLetter, *, actor: Person) -> IncomingLetter:
     incoming = IncomingLetter.objects.select_related("organisation").get(pk=incoming.pk)
     _state(incoming, IncomingStatus.DELIVERED, th="ลงรับ", en="register it")
     _clerk(actor, incoming.organisation)
-    classified = Secrecy(incoming.secrecy).is_classified
-    allocation = allocate_receive_number(
-        incoming.organisation_id, classified=classified, actor_label=actor.display_name,
-        fields=EntryFields(
-            letter_number=incoming.letter_number, letter_date=incoming.letter_date, sender=incoming.sender_name,
-            recipient=incoming.addressed_to or incoming.organisation.name_th, subject=incoming.subject,
-            registered_by_id=actor.pk,
-        ),
-    )
+    original = read_file(incoming.original_id)
+    try:
+        readable_pdf(original)  # checked before a number is drawn: a refused letter burns none
+    except PdfError as exc:
+        raise ValidationFailed([FieldProblem(
+            "original", "unreadable", "ไฟล์หนังสือเสียหาย ลงรับไม่ได้ ให้ส่งคืนผู้ส่ง",
+            f"The letter's file is damaged and cannot be registered; return it: {exc}",
+        )]) from None
+    # One transaction: if stamping or saving fails, the receive number is not drawn either.
+    # (The receive book stays locked for the ~0.1 s of the stamp; registrations queue behind it.)
+    with transaction.atomic():
+        allocation = allocate_receive_number(
+            incoming.organisation_id, classified=Secrecy(incoming.secrecy).is_classified,
+            actor_label=actor.display_name,
+            fields=EntryFields(
+                letter_number=incoming.letter_number, letter_date=incoming.letter_date,
+                sender=incoming.sender_name, recipient=incoming.addressed_to or incoming.organisation.name_th,
+                subject=incoming.subject, registered_by_id=actor.pk,
+            ),
+        )
+        return _record_registration(incoming, allocation.entry_id, allocation.number, original, actor)
+
+
+def _record_registration(
+    incoming: IncomingLetter, entry_id: int, number: int, original: bytes, actor: Person
+) -> IncomingLetter:
     moment = timezone.now()
     stamp = render_receipt_stamp(
-        incoming.organisation.name_th, allocation.number, moment, thai_digits=incoming.organisation.thai_digits
+        incoming.organisation.name_th, number, moment, thai_digits=incoming.organisation.thai_digits
     )
-    stamped = store_file(stamp_first_page(read_file(incoming.original_id), stamp), "application/pdf")
+    stamped = store_file(stamp_first_page(original, stamp), "application/pdf")
     with transaction.atomic():
         incoming = IncomingLetter.objects.select_for_update().get(pk=incoming.pk)
+        # Another clerk may have registered it while we stamped.
+        _state(incoming, IncomingStatus.DELIVERED, th="ลงรับ", en="register it")
         before = incoming_snapshot(incoming)
         incoming.status = IncomingStatus.REGISTERED
-        incoming.receive_entry_id = allocation.entry_id
-        incoming.receive_number = allocation.number
+        incoming.receive_entry_id = entry_id
+        incoming.receive_number = number
         incoming.registered_at = moment
         incoming.registered_by = actor
         incoming.stamped = stamped
         incoming.save()
-        _audit(incoming, "incoming.registered", actor, before, receive_number=allocation.number)
+        _audit(incoming, "incoming.registered", actor, before, receive_number=number)
         if incoming.dispatch_id:
             from saraban.exchange.services import report_status
 
             report_status(
                 incoming.dispatch, DispatchStatus.REGISTERED,  # type: ignore[arg-type]
-                receive_number=str(allocation.number), actor=actor,
+                receive_number=str(number), actor=actor,
             )
     return incoming
 
@@ -171,6 +190,7 @@ def register_paper(
             f"The scan cannot be read (damaged, or not PDF/PNG/JPEG): {exc}",
         )]) from None
     original = store_file(pdf, "application/pdf")
+    # The paper letter and its registration are one transaction: both or neither.
     with transaction.atomic():
         incoming = IncomingLetter.objects.create(
             organisation=organisation, source=IncomingSource.PAPER, sender_name=letter.sender_name.strip(),
@@ -179,7 +199,7 @@ def register_paper(
             secrecy=letter.secrecy, original=original, delivered_at=timezone.now(),
         )
         _audit(incoming, "incoming.paper_received", actor, None)
-    return register(incoming, actor=actor)
+        return register(incoming, actor=actor)
 
 
 @dataclass(frozen=True)
