@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "saraban.inbox",
     "saraban.rendering",
     "saraban.web",
+    "saraban.api",
     "saraban.demo",
 ]
 
@@ -139,6 +140,15 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# A cache shared by the server's processes on this machine (letter previews live here for minutes).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": SARABAN_HOME / "cache",
+        "TIMEOUT": 15 * 60,
+    }
 }
 
 # Background work: Django's task API with the broker-less database backend.

@@ -2,6 +2,9 @@
 
 from django.urls import include, path
 
+from saraban.api.main import api
+
 urlpatterns = [
+    path("api/", api.urls),
     path("", include("saraban.web.urls")),
 ]
