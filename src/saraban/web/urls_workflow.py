@@ -1,3 +1,23 @@
-"""Routes of the correspondence workflow pages (owned by the workflow pages)."""
+"""Routes of the correspondence workflow pages: work queue, letters, outbox, inbox, paper registration."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from .views import inbox, letters, work
+
+urlpatterns = [
+    path("work/", work.work_queue, name="work"),
+    path("letters/drafts/", letters.drafts, name="letter-drafts"),
+    path("letters/new/", letters.new_letter, name="letter-new"),
+    path("letters/preview/", letters.preview, name="letter-preview"),
+    path("letters/preview/<str:token>.pdf", letters.preview_pdf, name="letter-preview-pdf"),
+    path("letters/<int:pk>/", letters.letter_page, name="letter"),
+    path("letters/<int:pk>/edit/", letters.edit_letter, name="letter-edit"),
+    path("letters/<int:pk>/pdf", letters.letter_pdf, name="letter-pdf"),
+    path("letters/<int:pk>/<str:action>/", letters.letter_action, name="letter-action"),
+    path("outbox/", letters.outbox_page, name="outbox"),
+    path("inbox/", inbox.inbox_page, name="inbox"),
+    path("inbox/register/", inbox.register_paper_page, name="inbox-register"),
+    path("inbox/<int:pk>/", inbox.incoming_page, name="incoming"),
+    path("inbox/<int:pk>/pdf", inbox.incoming_pdf, name="incoming-pdf"),
+    path("inbox/<int:pk>/<str:action>/", inbox.incoming_action, name="incoming-action"),
+]

@@ -1,0 +1,228 @@
+"""Incoming letters: the inbox, the incoming letter page and its actions, registering paper letters.
+
+Letters are fetched through ``incoming_for`` (another organisation's letter is a 404) and changed
+only through the inbox services. Opening a delivered letter as a clerk tells the sender "received".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from saraban.access.policy import has_role, today
+from saraban.core.errors import SarabanError
+from saraban.directory.models import Role
+from saraban.directory.selectors import acting_appointments, unit_ids_under
+from saraban.documents.services import read_file
+from saraban.inbox.models import Assignment, AssignmentStatus, IncomingLetter, IncomingStatus
+from saraban.inbox.selectors import inbox, incoming_for
+from saraban.inbox.services import (
+    close,
+    complete_assignment,
+    endorse,
+    mark_opened,
+    may_act_on,
+    register,
+    register_paper,
+    return_to_sender,
+)
+from saraban.web.forms.inbox import ASSIGNMENT_ROWS, EndorseForm, NoteForm, PaperLetterForm
+from saraban.web.forms.letters import ReasonForm
+from saraban.web.i18n import pick, text
+
+from . import errors
+from .letters import organisation_of, page_of, person_of
+from .letters_actions import pdf_response
+
+CLERKS = (Role.CENTRAL_CLERK, Role.UNIT_CLERK)
+OPEN_STATUSES = (IncomingStatus.DELIVERED, IncomingStatus.REGISTERED, IncomingStatus.ASSIGNED, IncomingStatus.ACTED)
+ENDORSE_FIELDS = {
+    **{f"assign.{i}": f"assign_{i + 1}" for i in range(ASSIGNMENT_ROWS)},
+    **{f"assign.{i}.due_date": f"due_{i + 1}" for i in range(ASSIGNMENT_ROWS)},
+}
+SUCCESS = {
+    "register": ("ลงรับแล้ว", "Registered"), "return": ("ส่งคืนผู้ส่งแล้ว", "Returned to the sender"),
+    "endorse": ("บันทึกการเกษียนแล้ว", "Endorsement saved"), "complete": ("บันทึกผลการดำเนินการแล้ว", "Marked done"),
+    "close": ("ปิดเรื่องแล้ว", "Closed"),
+}
+ACTIONS = tuple(SUCCESS)
+
+
+def visible_incoming(request: HttpRequest, pk: int) -> IncomingLetter:
+    """The incoming letter ``pk`` if the user may see it; 404 otherwise."""
+    incoming = incoming_for(person_of(request), pk)
+    if incoming is None:
+        raise Http404("no such letter")
+    return incoming
+
+
+@require_GET
+@login_required
+def inbox_page(request: HttpRequest) -> HttpResponse:
+    """หนังสือเข้า: received letters of my organisation, urgent first, by due date; filter by status."""
+    person, org = person_of(request), organisation_of(request)
+    status = request.GET.get("status", "open")
+    rows = inbox(person, organisation_ids=unit_ids_under({org.pk}))
+    if status == "open":
+        rows = rows.filter(status__in=OPEN_STATUSES)
+    elif status in IncomingStatus.values:
+        rows = rows.filter(status=status)
+    else:
+        status = ""
+    lang = text(request, "th", "en")
+    statuses = [("open", text(request, "ยังไม่ปิดเรื่อง", "Open")), ("", text(request, "ทั้งหมด", "All"))] + [
+        (s.value, pick(s.label, lang)) for s in IncomingStatus
+    ]
+    return render(request, "web/inbox/list.html", {
+        "page": page_of(request, rows), "status": status, "statuses": statuses, "today": today(),
+    })
+
+
+def _available(incoming: IncomingLetter, request: HttpRequest) -> dict[str, Any]:
+    person = person_of(request)
+    status, org = incoming.status, incoming.organisation
+    clerk = has_role(person, org, *CLERKS)
+    executive = has_role(person, org, Role.SIGNER) or acting_appointments(person, org, today()).exists()
+    assignments = list(incoming.assignments.select_related("unit", "assignee", "done_by").order_by("pk"))
+    mine = [a for a in assignments if a.status == AssignmentStatus.OPEN and may_act_on(a, person)]
+    return {
+        "may_register": status == IncomingStatus.DELIVERED and clerk,
+        "may_return": status == IncomingStatus.DELIVERED and clerk,
+        "may_endorse": status in (IncomingStatus.REGISTERED, IncomingStatus.ASSIGNED, IncomingStatus.ACTED)
+        and executive,
+        "may_close": status in (IncomingStatus.REGISTERED, IncomingStatus.ASSIGNED, IncomingStatus.ACTED)
+        and (clerk or has_role(person, org, Role.SIGNER))
+        and not any(a.status == AssignmentStatus.OPEN for a in assignments),
+        "assignments": assignments, "my_assignments": mine,
+    }
+
+
+def _page(
+    request: HttpRequest, incoming: IncomingLetter, bound: dict[str, forms.Form] | None = None, error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    page_forms: dict[str, forms.Form] = {
+        "return": ReasonForm(request=request, prefix="return"),
+        "endorse": EndorseForm(request=request, organisation=incoming.organisation),
+        "complete": NoteForm(request=request, prefix="complete"),
+    }
+    page_forms.update(bound or {})
+    context = {
+        "incoming": incoming, "forms": page_forms, "action_error": error, "today": today(),
+        "endorsements": list(incoming.endorsements.select_related("author")),
+        "copy": "stamped" if incoming.stamped_id else "original",
+        **_available(incoming, request),
+    }
+    return render(request, "web/inbox/incoming.html", context, status=status)
+
+
+@require_GET
+@login_required
+def incoming_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The incoming letter: its PDF (stamped copy once registered), details, endorsements and actions."""
+    incoming = visible_incoming(request, pk)
+    if incoming.status == IncomingStatus.DELIVERED and incoming.opened_at is None:
+        mark_opened(incoming, actor=person_of(request))
+    return _page(request, incoming)
+
+
+@require_POST
+@login_required
+def incoming_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """One action on an incoming letter: register, return, endorse, complete (an assignment), close."""
+    if action not in ACTIONS:
+        raise Http404("no such action")
+    incoming, person = visible_incoming(request, pk), person_of(request)
+    form: forms.Form | None = None
+    if action == "return":
+        form = ReasonForm(request.POST, request=request, prefix="return")
+    elif action == "endorse":
+        form = EndorseForm(request.POST, request=request, organisation=incoming.organisation)
+    elif action == "complete":
+        form = NoteForm(request.POST, request=request, prefix="complete")
+    if form is not None and not form.is_valid():
+        return _page(request, incoming, {action: form}, status=400)
+    try:
+        if action == "register":
+            register(incoming, actor=person)
+        elif action == "return":
+            assert form is not None
+            return_to_sender(incoming, actor=person, reason=form.cleaned_data["reason"])
+        elif action == "endorse":
+            assert isinstance(form, EndorseForm)
+            endorse(incoming, actor=person, instruction=form.cleaned_data["instruction"], assign=form.assignments())
+        elif action == "complete":
+            assert form is not None
+            assignment = Assignment.objects.filter(incoming=incoming, pk=_int(request.POST.get("assignment"))).first()
+            if assignment is None:
+                raise Http404("no such assignment")
+            complete_assignment(assignment, actor=person, note=form.cleaned_data["note"])
+        else:
+            close(incoming, actor=person)
+    except SarabanError as exc:
+        message = errors.message_of(request, exc)
+        if form is not None and exc.problems:
+            errors.add_to_form(request, form, exc, ENDORSE_FIELDS)
+            message = ""
+        else:
+            message = "; ".join([message, *(errors.message_of(request, p) for p in exc.problems)])
+        incoming = visible_incoming(request, pk)
+        return _page(request, incoming, {action: form} if form else None, message, errors.status_of(exc))
+    th, en = SUCCESS[action]
+    if action == "register":
+        number = IncomingLetter.objects.values_list("receive_number", flat=True).get(pk=incoming.pk)
+        th, en = f"{th} เลขรับ {number}", f"{en}: receive no. {number}"
+    messages.success(request, text(request, th, en))
+    return HttpResponseRedirect(f"/inbox/{pk}/")
+
+
+def _int(value: str | None) -> int:
+    return int(value) if value and value.isdigit() else 0
+
+
+@require_GET
+@login_required
+def incoming_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The incoming letter's PDF: ``?copy=stamped`` (the registered copy) or ``original``, inline."""
+    incoming = visible_incoming(request, pk)
+    if request.GET.get("copy", "stamped") == "stamped" and incoming.stamped_id:
+        sha, name = incoming.stamped_id, f"received-{incoming.receive_number}.pdf"
+    else:
+        sha, name = incoming.original_id, f"original-{incoming.pk}.pdf"
+    return pdf_response(read_file(sha), name)
+
+
+@login_required
+def register_paper_page(request: HttpRequest) -> HttpResponse:
+    """ลงรับหนังสือกระดาษ: type the metadata, attach the scan, Enter; the receive number, then the next one."""
+    person, org = person_of(request), organisation_of(request)
+    clerk = has_role(person, org, *CLERKS)
+    done = None
+    if request.method == "POST":
+        form = PaperLetterForm(request.POST, request.FILES, request=request)
+        if form.is_valid():
+            try:
+                incoming = register_paper(org, form.paper_letter(), scans=form.scans(), actor=person)
+            except SarabanError as exc:
+                errors.add_to_form(request, form, exc)
+                return _register_form(request, form, None, clerk, errors.status_of(exc))
+            return HttpResponseRedirect(f"/inbox/register/?done={incoming.pk}")
+        return _register_form(request, form, None, clerk, 400)
+    done_id = _int(request.GET.get("done"))
+    if done_id:
+        done = incoming_for(person, done_id)
+    return _register_form(request, PaperLetterForm(request=request, initial={"urgency": "normal", "secrecy": "normal"}),
+                          done, clerk, 200)
+
+
+def _register_form(
+    request: HttpRequest, form: PaperLetterForm, done: IncomingLetter | None, clerk: bool, status: int
+) -> HttpResponse:
+    context = {"form": form, "done": done, "is_clerk": clerk, "organisation": organisation_of(request)}
+    return render(request, "web/inbox/register.html", context, status=status)

@@ -1,0 +1,260 @@
+"""Outgoing letters: my drafts, the editor with its live PDF preview, the letter page and its actions, the outbox.
+
+Letters are always fetched through the selectors (another organisation's letter is a 404) and
+changed only through the services; a refusal is shown next to the field or at the top of the page.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+from pydantic import ValidationError
+
+from saraban.access.policy import has_role
+from saraban.core.errors import PermissionRefused, SarabanError
+from saraban.correspondence.content import letter_problems
+from saraban.correspondence.kinds import LetterType
+from saraban.correspondence.models import Letter
+from saraban.correspondence.selectors import drafts_of, letter_for, outbox
+from saraban.correspondence.services import create_letter, update_letter
+from saraban.correspondence.workflow import may_draft, set_recipients, submit_for_review
+from saraban.directory.models import Organisation, Person, Role
+from saraban.directory.selectors import unit_ids_under
+from saraban.rendering.engine import RenderError
+from saraban.rendering.letters import render_letter
+from saraban.web.context_processors import acting_organisation
+from saraban.web.forms.letters import PROBLEM_FIELDS, LetterForm, SubmitForm, letter_type_from, unit_names
+from saraban.web.i18n import text
+
+from . import errors
+from .letters_actions import ACTIONS, letter_context, pdf_response, perform, stored_or_rendered
+
+PAGE_SIZE = 50
+PREVIEW_SECONDS = 15 * 60
+TYPE_CHOICES = [
+    (t.value, t.label_th, t.label_en) for t in LetterType
+]
+
+
+
+
+def person_of(request: HttpRequest) -> Person:
+    """The signed-in person (the views are all behind ``login_required``)."""
+    user = request.user
+    assert isinstance(user, Person)
+    return user
+
+
+def organisation_of(request: HttpRequest) -> Organisation:
+    """The organisation the user is acting for (404 when they hold no role anywhere)."""
+    org = acting_organisation(request)
+    if org is None:
+        raise Http404("no organisation")
+    return org
+
+
+def visible_letter(request: HttpRequest, pk: int) -> Letter:
+    """The letter ``pk`` if the user may see it; 404 otherwise, leaking nothing."""
+    letter = letter_for(person_of(request), pk)
+    if letter is None:
+        raise Http404("no such letter")
+    return letter
+
+
+def page_of(request: HttpRequest, rows: Any) -> Any:
+    """One page of 50 rows of a list (``?page=``)."""
+    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@require_GET
+@login_required
+def drafts(request: HttpRequest) -> HttpResponse:
+    """ร่างหนังสือ: my drafts (returned ones marked with the reviewer's comment), newest first."""
+    rows = drafts_of(person_of(request)).select_related("organisation")
+    return render(request, "web/letters/drafts.html", {"page": page_of(request, rows), "types": TYPE_CHOICES})
+
+
+def _editor(
+    request: HttpRequest, form: LetterForm, letter: Letter | None, submit: SubmitForm, status: int = 200
+) -> HttpResponse:
+    context = {
+        "form": form, "letter": letter, "submit_form": submit, "letter_type": form.letter_type,
+        "type_label": text(request, form.letter_type.label_th, form.letter_type.label_en),
+        "units": unit_names(form.organisation), "organisation": form.organisation,
+    }
+    return render(request, "web/letters/editor.html", context, status=status)
+
+
+def _may_write(person: Person, organisation: Organisation) -> None:
+    if not may_draft(person, organisation):
+        raise PermissionRefused(
+            code="letter.not_drafter", message_th="ท่านไม่มีสิทธิ์จัดทำหนังสือของหน่วยงานนี้",
+            message_en="You may not write letters for this organisation",
+        )
+
+
+@login_required
+def new_letter(request: HttpRequest) -> HttpResponse:
+    """The editor for a new letter of ``?type=`` (external by default) of the acting organisation."""
+    person, org = person_of(request), organisation_of(request)
+    letter_type = letter_type_from(request.POST.get("type") or request.GET.get("type"))
+    if not may_draft(person, org):
+        messages.error(request, text(request, "ท่านไม่มีสิทธิ์จัดทำหนังสือของหน่วยงานนี้",
+                                     "You may not write letters for this organisation"))
+        return render(request, "web/letters/refused.html", status=403)
+    if request.method != "POST":
+        form = LetterForm(initial=LetterForm.initial_new(letter_type, org), request=request, organisation=org,
+                          letter_type=letter_type)
+        return _editor(request, form, None, SubmitForm(request=request, organisation=org))
+    form = LetterForm(request.POST, request=request, organisation=org, letter_type=letter_type)
+    submit = SubmitForm(_submit_data(request), request=request, organisation=org)
+    if not (form.is_valid() and submit.is_valid()):
+        return _editor(request, form, None, submit, status=400)
+    try:
+        with transaction.atomic():
+            letter = create_letter(org, form.content(), author=person)
+            to, cc = form.recipients()
+            set_recipients(letter, to, cc, actor=person)
+    except SarabanError as exc:
+        errors.add_to_form(request, form, exc, PROBLEM_FIELDS)
+        return _editor(request, form, None, submit, status=errors.status_of(exc))
+    return _after_save(request, letter, submit)
+
+
+@login_required
+def edit_letter(request: HttpRequest, pk: int) -> HttpResponse:
+    """The editor for one of my drafts (or a draft of my organisation)."""
+    person, letter = person_of(request), visible_letter(request, pk)
+    org = letter.organisation
+    letter_type = LetterType(letter.type)
+    if letter.status != "draft" or (letter.created_by_id != person.pk and not may_draft(person, org)):
+        messages.error(request, text(request, "หนังสือฉบับนี้แก้ไขไม่ได้ในสถานะปัจจุบัน",
+                                     "This letter cannot be edited in its present state"))
+        return HttpResponseRedirect(f"/letters/{letter.pk}/")
+    if request.method != "POST":
+        form = LetterForm(initial=LetterForm.initial_for(letter), request=request, organisation=org,
+                          letter_type=letter_type)
+        initial = {"signer": letter.signer_id}
+        return _editor(request, form, letter, SubmitForm(initial=initial, request=request, organisation=org))
+    form = LetterForm(request.POST, request=request, organisation=org, letter_type=letter_type)
+    submit = SubmitForm(_submit_data(request), request=request, organisation=org)
+    if not (form.is_valid() and submit.is_valid()):
+        return _editor(request, form, letter, submit, status=400)
+    changes = {k: v for k, v in form.content(letter.content).items() if k not in ("number", "date")}
+    try:
+        with transaction.atomic():
+            letter = update_letter(letter, changes, actor=person)
+            to, cc = form.recipients()
+            set_recipients(letter, to, cc, actor=person)
+    except SarabanError as exc:
+        errors.add_to_form(request, form, exc, PROBLEM_FIELDS)
+        return _editor(request, form, letter, submit, status=errors.status_of(exc))
+    return _after_save(request, letter, submit)
+
+
+def _submit_data(request: HttpRequest) -> dict[str, str]:
+    data = {k: request.POST.get(k, "") for k in ("reviewer_1", "reviewer_2", "reviewer_3")}
+    data["signer"] = request.POST.get("signer_person", "")
+    return data
+
+
+def _after_save(request: HttpRequest, letter: Letter, submit: SubmitForm) -> HttpResponse:
+    """Saved: stay a draft, or go on to review when the user pressed "save and submit"."""
+    if request.POST.get("then") != "submit":
+        messages.success(request, text(request, "บันทึกร่างแล้ว", "Draft saved"))
+        return HttpResponseRedirect(f"/letters/{letter.pk}/")
+    reviewers, signer = submit.chosen()
+    try:
+        submit_for_review(letter, actor=person_of(request), reviewers=reviewers, signer=signer)
+    except SarabanError as exc:
+        messages.success(request, text(request, "บันทึกร่างแล้ว", "Draft saved"))
+        errors.to_messages(request, exc)
+        return HttpResponseRedirect(f"/letters/{letter.pk}/edit/")
+    messages.success(request, text(request, "บันทึกและส่งตรวจแล้ว", "Saved and submitted for review"))
+    return HttpResponseRedirect(f"/letters/{letter.pk}/")
+
+
+@require_POST
+@login_required
+def preview(request: HttpRequest) -> HttpResponse:
+    """The live preview (htmx): render the editor's current fields to PDF and answer a frame that shows it.
+
+    The PDF waits in the cache under a random token for the signed-in user; the frame loads it
+    from ``/letters/preview/<token>.pdf``. Missing fields are listed, not refused: it is a draft.
+    """
+    person = person_of(request)
+    letter_id = request.POST.get("letter", "")
+    org = visible_letter(request, int(letter_id)).organisation if letter_id.isdigit() else organisation_of(request)
+    letter_type = letter_type_from(request.POST.get("type"))
+    form = LetterForm(request.POST, request=request, organisation=org, letter_type=letter_type)
+    context: dict[str, Any] = {"token": None, "problems": []}
+    if form.is_valid():
+        try:
+            content = form.preview_content()
+            pdf = render_letter(content)
+        except (ValidationError, RenderError):
+            context["failed"] = True
+        else:
+            token = secrets.token_urlsafe(16)
+            cache.set(f"saraban:preview:{token}", (person.pk, pdf), PREVIEW_SECONDS)
+            context["token"] = token
+            context["problems"] = [errors.message_of(request, p) for p in letter_problems(content)]
+    else:
+        context["failed"] = True
+    return render(request, "web/letters/preview.html", context)
+
+
+@require_GET
+@login_required
+def preview_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    """The preview PDF stored under ``token``, for the user who made it only."""
+    stored = cache.get(f"saraban:preview:{token}")
+    if not stored or stored[0] != person_of(request).pk:
+        raise Http404("preview expired")
+    return pdf_response(stored[1], "preview.pdf")
+
+
+@require_GET
+@login_required
+def letter_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The letter page: its PDF, state, history, recipients' status and the actions open to the viewer."""
+    letter = visible_letter(request, pk)
+    return render(request, "web/letters/letter.html", letter_context(request, letter, person_of(request)))
+
+
+@require_POST
+@login_required
+def letter_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """One action on a letter (approve, return, sign, number, send, cancel, close, correct, submit)."""
+    if action not in ACTIONS:
+        raise Http404("no such action")
+    letter = visible_letter(request, pk)
+    return perform(request, letter, person_of(request), action)
+
+
+@require_GET
+@login_required
+def letter_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The letter's PDF as it stands (the stored rendition, or rendered now for a draft), inline."""
+    letter = visible_letter(request, pk)
+    name = (letter.number or f"draft-{letter.pk}").replace("/", "-").replace(" ", "")
+    return pdf_response(stored_or_rendered(letter), f"{name}.pdf")
+
+
+@require_GET
+@login_required
+def outbox_page(request: HttpRequest) -> HttpResponse:
+    """หนังสือออก: numbered and sent letters of my organisation, each recipient's status, 50 a page."""
+    person, org = person_of(request), organisation_of(request)
+    rows = outbox(person, unit_ids_under({org.pk})).select_related("organisation")
+    clerk = has_role(person, org, Role.CENTRAL_CLERK, Role.UNIT_CLERK)
+    return render(request, "web/letters/outbox.html", {"page": page_of(request, rows), "is_clerk": clerk})

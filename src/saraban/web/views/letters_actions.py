@@ -1,0 +1,238 @@
+"""The letter page's context and its actions: who may do what now, and doing it through the services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+
+from saraban.access.policy import has_role, today
+from saraban.audit.selectors import events_for
+from saraban.core.errors import PermissionRefused, SarabanError
+from saraban.correspondence.models import Letter, LetterStatus
+from saraban.correspondence.services import cancel_letter, issue_number, numberable, start_correction
+from saraban.correspondence.workflow import (
+    approve_review,
+    close_letter,
+    current_step,
+    may_draft,
+    return_for_changes,
+    sign_letter,
+    submit_for_review,
+)
+from saraban.directory.models import Person, Role
+from saraban.directory.selectors import acting_appointments
+from saraban.documents.services import read_file
+from saraban.exchange.services import send_letter
+from saraban.rendering.letters import render_letter
+from saraban.signatures.methods import SignerProof
+from saraban.web.forms.letters import CommentForm, ReasonForm, SignForm, SubmitForm
+from saraban.web.i18n import text
+
+from . import errors
+
+ACTIONS = ("submit", "approve", "return", "sign", "number", "send", "cancel", "close", "correct")
+CLERKS = (Role.CENTRAL_CLERK, Role.UNIT_CLERK)
+ENDED = (LetterStatus.CANCELLED, LetterStatus.SUPERSEDED, LetterStatus.SENT, LetterStatus.CLOSED)
+# Audit actions of a letter, as the timeline names them.
+EVENT_LABELS = {
+    "letter.created": ("สร้างร่าง", "Draft created"), "letter.updated": ("แก้ไขร่าง", "Draft edited"),
+    "letter.recipients_set": ("กำหนดผู้รับ", "Recipients chosen"), "letter.submitted": ("ส่งตรวจ", "Submitted"),
+    "letter.review_approved": ("ผ่านการตรวจ", "Review passed"), "letter.returned": ("ส่งกลับแก้ไข", "Returned"),
+    "letter.signed": ("ลงนาม", "Signed"), "letter.numbered": ("ออกเลข", "Numbered"),
+    "letter.sent": ("ส่งหนังสือ", "Sent"), "letter.closed": ("ปิดเรื่อง", "Closed"),
+    "letter.cancelled": ("ยกเลิก", "Cancelled"), "letter.superseded": ("มีฉบับแก้ไขแทน", "Superseded"),
+}
+SUCCESS = {
+    "submit": ("ส่งตรวจแล้ว", "Submitted for review"), "approve": ("ผ่านการตรวจแล้ว", "Approved"),
+    "return": ("ส่งกลับให้แก้ไขแล้ว", "Returned for changes"), "sign": ("ลงนามแล้ว", "Signed"),
+    "number": ("ออกเลขหนังสือแล้ว", "Numbered"), "send": ("ส่งหนังสือแล้ว", "Sent"),
+    "cancel": ("ยกเลิกหนังสือแล้ว", "Cancelled"), "close": ("ปิดเรื่องแล้ว", "Closed"),
+    "correct": ("สร้างร่างฉบับแก้ไขแล้ว", "Correction drafted"),
+}
+
+
+def available_actions(letter: Letter, person: Person) -> set[str]:
+    """The actions ``person`` may take on ``letter`` now (the services check again when they are taken)."""
+    status, org = letter.status, letter.organisation
+    author = letter.created_by_id == person.pk
+    clerk = has_role(person, org, *CLERKS)
+    actions: set[str] = set()
+    if status == LetterStatus.DRAFT and (author or may_draft(person, org)):
+        actions |= {"edit", "submit"}
+    if status == LetterStatus.IN_REVIEW:
+        step = current_step(letter)
+        if step is not None and step.reviewer_id == person.pk:
+            actions |= {"approve", "return"}
+    if status == LetterStatus.APPROVED and letter.type != "stamped" and _may_sign(letter, person):
+        actions |= {"sign", "return"}
+    if numberable(letter) and clerk:
+        actions.add("number")
+    if status == LetterStatus.NUMBERED and clerk:
+        actions.add("send")
+    if status not in ENDED and (author or clerk):
+        actions.add("cancel")
+    if status == LetterStatus.SENT and (author or has_role(person, org, Role.CENTRAL_CLERK)):
+        actions.add("close")
+    if letter.is_numbered and status != LetterStatus.SUPERSEDED and (author or clerk) and not hasattr(
+        letter, "superseded_by"
+    ):
+        actions.add("correct")
+    return actions
+
+
+def may_manage(letter: Letter, person: Person) -> bool:
+    """Whether ``person`` may cancel or correct ``letter``: its author or a registry clerk of its organisation."""
+    return letter.created_by_id == person.pk or has_role(person, letter.organisation, *CLERKS)
+
+
+def _may_sign(letter: Letter, person: Person) -> bool:
+    if letter.signer_id == person.pk:
+        return True
+    return acting_appointments(person, letter.organisation, today()).filter(
+        Q(on_behalf_of__isnull=True) | Q(on_behalf_of_id=letter.signer_id)
+    ).exists()
+
+
+def letter_context(
+    request: HttpRequest, letter: Letter, person: Person, bound: dict[str, forms.Form] | None = None,
+    error: str = "",
+) -> dict[str, Any]:
+    """Everything the letter page shows; ``bound`` holds the forms of a refused action, with their errors."""
+    content = letter.letter_content
+    initial = {"signer": letter.signer_id}
+    action_forms: dict[str, forms.Form] = {
+        "submit": SubmitForm(initial=initial, request=request, organisation=letter.organisation),
+        "review": CommentForm(request=request),
+        "sign": SignForm(request=request),
+        "cancel": ReasonForm(request=request, prefix="cancel"),
+    }
+    for action, form in (bound or {}).items():
+        action_forms["review" if action in ("approve", "return") else action] = form
+    events = events_for("letter", letter.pk)
+    lang_en = text(request, "th", "en") == "en"
+    timeline = [
+        {"at": e.occurred_at, "who": e.actor_label, "what": (EVENT_LABELS.get(e.action, (e.action, e.action))[
+            1 if lang_en else 0]), "detail": e.detail.get("comment") or e.detail.get("reason") or e.detail.get(
+            "number") or ""}
+        for e in events
+    ]
+    corrections = Letter.objects.filter(supersedes=letter).only("pk", "number", "status")
+    return {
+        "letter": letter, "content": content, "actions": available_actions(letter, person),
+        "forms": action_forms, "action_error": error,
+        "steps": list(letter.review_steps.select_related("reviewer")),
+        "signatures": list(letter.signatures.select_related("signer")),
+        "dispatches": list(letter.dispatches.select_related("recipient").order_by("id")),
+        "recipients": list(letter.recipients.select_related("organisation")),
+        "timeline": timeline, "corrections": list(corrections),
+        "supersedes": letter.supersedes if letter.supersedes_id else None,
+    }
+
+
+def perform(request: HttpRequest, letter: Letter, person: Person, action: str) -> HttpResponse:
+    """Take ``action`` on ``letter``: success → back to the page with a message; refusal → the page with the error."""
+    form = _bound_form(request, letter, action)
+    if form is not None and not form.is_valid():
+        context = letter_context(request, letter, person, {action: form})
+        return render(request, "web/letters/letter.html", context, status=400)
+    try:
+        if action in ("cancel", "correct") and not may_manage(letter, person):
+            raise PermissionRefused(
+                code="letter.not_author", message_th="เฉพาะผู้จัดทำหรือเจ้าหน้าที่สารบรรณทำรายการนี้ได้",
+                message_en="Only the author or a registry clerk can do this",
+            )
+        target = _STEPS[action](letter, person, form)
+    except SarabanError as exc:
+        message = errors.message_of(request, exc)
+        if form is not None and exc.code == "signature.reauthentication_failed":
+            form.add_error("password", message)  # wrong password: say so next to the box
+            message = ""
+        elif form is not None and exc.problems:
+            errors.add_to_form(request, form, exc)
+            message = ""
+        else:
+            message = "; ".join([message, *(errors.message_of(request, p) for p in exc.problems)])
+        context = letter_context(request, letter, person, {action: form} if form is not None else None, message)
+        return render(request, "web/letters/letter.html", context, status=errors.status_of(exc))
+    messages.success(request, text(request, *SUCCESS[action]))
+    return HttpResponseRedirect(target)
+
+
+def _bound_form(request: HttpRequest, letter: Letter, action: str) -> forms.Form | None:
+    if action == "submit":
+        return SubmitForm(request.POST, request=request, organisation=letter.organisation)
+    if action in ("approve", "return"):
+        return CommentForm(request.POST, request=request)
+    if action == "sign":
+        return SignForm(request.POST, request=request)
+    if action == "cancel":
+        return ReasonForm(request.POST, request=request, prefix="cancel")
+    return None
+
+
+def _page(letter: Letter) -> str:
+    return f"/letters/{letter.pk}/"
+
+
+def _submit(letter: Letter, person: Person, form: forms.Form | None) -> str:
+    assert isinstance(form, SubmitForm)
+    reviewers, signer = form.chosen()
+    submit_for_review(letter, actor=person, reviewers=reviewers, signer=signer)
+    return _page(letter)
+
+
+def _comment(form: forms.Form | None) -> str:
+    assert form is not None
+    return str(form.cleaned_data.get("comment", ""))
+
+
+def _correct(letter: Letter, person: Person, form: forms.Form | None) -> str:
+    return f"/letters/{start_correction(letter, actor=person).pk}/edit/"
+
+
+def _sign(letter: Letter, person: Person, form: forms.Form | None) -> str:
+    assert form is not None
+    sign_letter(letter, actor=person, proof=SignerProof(form.cleaned_data["password"]))
+    return _page(letter)
+
+
+def _cancel(letter: Letter, person: Person, form: forms.Form | None) -> str:
+    assert form is not None
+    cancel_letter(letter, reason=form.cleaned_data["reason"], actor=person)
+    return _page(letter)
+
+
+_STEPS: dict[str, Callable[[Letter, Person, forms.Form | None], str]] = {
+    "submit": _submit,
+    "approve": lambda letter, person, form: _page(approve_review(letter, actor=person, comment=_comment(form))),
+    "return": lambda letter, person, form: _page(return_for_changes(letter, actor=person, comment=_comment(form))),
+    "sign": _sign,
+    "number": lambda letter, person, form: _page(issue_number(letter, actor=person)),
+    "send": lambda letter, person, form: (send_letter(letter, actor=person), _page(letter))[1],
+    "cancel": _cancel,
+    "close": lambda letter, person, form: _page(close_letter(letter, actor=person)),
+    "correct": _correct,
+}
+
+
+def stored_or_rendered(letter: Letter) -> bytes:
+    """The letter's stored PDF, or its content rendered now when it has none (a draft)."""
+    if letter.pdf_id:
+        return read_file(letter.pdf_id)
+    return render_letter(letter.letter_content)
+
+
+def pdf_response(data: bytes, filename: str) -> HttpResponse:
+    """A PDF shown in the browser (``inline``), which the pages may put in a frame of the same site."""
+    response = HttpResponse(data, content_type="application/pdf")
+    safe = "".join(c for c in filename if c.isascii() and (c.isalnum() or c in "-_.")) or "letter.pdf"
+    response["Content-Disposition"] = f'inline; filename="{safe}"'
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    response["Cache-Control"] = "private, no-store"
+    return response
