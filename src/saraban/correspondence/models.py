@@ -68,6 +68,7 @@ class Letter(models.Model):
         indexes = [
             models.Index(fields=["organisation", "status"]),
             models.Index(fields=["organisation", "date"]),
+            models.Index(fields=["created_by", "status", "-updated_at"], name="letter_drafts_of_author"),
         ]
 
     def __str__(self) -> str:

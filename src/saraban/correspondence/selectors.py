@@ -56,9 +56,10 @@ def awaiting_my_signature(person: Person) -> QuerySet[Letter]:
 
 def awaiting_number(person: Person, organisation_ids: set[int]) -> QuerySet[Letter]:
     """Signed letters (and approved stamped ones) of registries this person works for."""
-    return letters_visible_to(person).filter(organisation_id__in=organisation_ids).filter(
-        Q(status=LetterStatus.SIGNED) | Q(status=LetterStatus.APPROVED, type="stamped")
-    )
+    # ``status IN (...)`` first, so the (organisation, status) index narrows the rows.
+    return letters_visible_to(person).filter(
+        organisation_id__in=organisation_ids, status__in=[LetterStatus.SIGNED, LetterStatus.APPROVED]
+    ).filter(Q(status=LetterStatus.SIGNED) | Q(type="stamped"))
 
 
 def outbox(person: Person, organisation_ids: set[int]) -> QuerySet[Letter]:

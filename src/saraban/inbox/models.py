@@ -66,6 +66,10 @@ class IncomingLetter(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["organisation", "status", "-urgency_rank", "due_date"]),
+            # The inbox's order, so its first page is read off the index, whatever the statuses.
+            models.Index(
+                fields=["organisation", "-urgency_rank", "due_date", "-delivered_at"], name="inbox_queue_order"
+            ),
             models.Index(fields=["organisation", "-delivered_at"]),
         ]
 

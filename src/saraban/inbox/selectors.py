@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from saraban.access.policy import organisations_of, secrecy_filter
+from saraban.access.policy import cleared_levels, organisations_of, secrecy_filter
 from saraban.directory.models import Person
 
 from .models import Assignment, AssignmentStatus, IncomingLetter, IncomingStatus
@@ -29,10 +29,21 @@ def incoming_for(person: Person, incoming_id: int) -> IncomingLetter | None:
 
 
 def inbox(person: Person, *, status: str = "", organisation_ids: set[int] | None = None) -> QuerySet[IncomingLetter]:
-    """The inbox: urgent first, then by due date, then newest."""
-    letters = incoming_visible_to(person)
-    if organisation_ids is not None:
-        letters = letters.filter(organisation_id__in=organisation_ids)
+    """The inbox of the person's organisations: urgent first, then by due date, then newest.
+
+    Written as plain ``organisation IN … AND secrecy IN …`` conditions (grouped by the levels the
+    person is cleared for) so the queue index serves it; letters assigned to the person from
+    elsewhere are in their work queue.
+    """
+    mine = organisations_of(person)
+    wanted = mine if organisation_ids is None else mine & set(organisation_ids)
+    by_levels: dict[tuple[str, ...], list[int]] = {}
+    for org_id in sorted(wanted):
+        by_levels.setdefault(("normal", *cleared_levels(person, org_id)), []).append(org_id)
+    visible = Q(pk__in=[])
+    for levels, org_ids in by_levels.items():
+        visible |= Q(organisation_id__in=org_ids, secrecy__in=levels)
+    letters = IncomingLetter.objects.filter(visible)
     if status:
         letters = letters.filter(status=status)
     return letters.order_by("-urgency_rank", "due_date", "-delivered_at")

@@ -12,7 +12,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -37,6 +36,7 @@ from saraban.web.i18n import text
 
 from . import errors
 from .letters_actions import ACTIONS, letter_context, pdf_response, perform, stored_or_rendered
+from .paging import page_of_rows
 
 PAGE_SIZE = 50
 PREVIEW_SECONDS = 15 * 60
@@ -72,7 +72,7 @@ def visible_letter(request: HttpRequest, pk: int) -> Letter:
 
 def page_of(request: HttpRequest, rows: Any) -> Any:
     """One page of 50 rows of a list (``?page=``)."""
-    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return page_of_rows(rows, request.GET.get("page"), PAGE_SIZE)
 
 
 @require_GET

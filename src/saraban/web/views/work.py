@@ -26,6 +26,8 @@ from saraban.inbox.models import Assignment, IncomingLetter
 from saraban.inbox.selectors import awaiting_endorsement, awaiting_registration, my_assignments
 from saraban.web.i18n import text
 
+from .paging import capped_count
+
 SECTION_ROWS = 20
 URGENCY_TH = {"urgent": "ด่วน", "very_urgent": "ด่วนมาก", "most_urgent": "ด่วนที่สุด"}
 URGENCY_EN = {"urgent": "Urgent", "very_urgent": "Very urgent", "most_urgent": "Most urgent"}
@@ -84,7 +86,7 @@ def _letters(request: HttpRequest, rows: QuerySet[Letter], *, returned: bool = F
              note=x.returned_comment if returned else "", when=x.date or x.updated_at)
         for x in rows[:SECTION_ROWS]
     ]
-    return rows.count(), items
+    return capped_count(rows)[0], items
 
 
 def _incoming(request: HttpRequest, rows: QuerySet[IncomingLetter], on: dt.date) -> tuple[int, list[Item]]:
@@ -94,7 +96,7 @@ def _incoming(request: HttpRequest, rows: QuerySet[IncomingLetter], on: dt.date)
              when=x.delivered_at)
         for x in rows[:SECTION_ROWS]
     ]
-    return rows.count(), items
+    return capped_count(rows)[0], items
 
 
 def _assignments(request: HttpRequest, rows: QuerySet[Assignment], on: dt.date) -> tuple[int, list[Item]]:
@@ -107,7 +109,7 @@ def _assignments(request: HttpRequest, rows: QuerySet[Assignment], on: dt.date) 
              when=a.endorsement.created_at)
         for a in rows[:SECTION_ROWS]
     ]
-    return rows.count(), items
+    return capped_count(rows)[0], items
 
 
 @require_GET
