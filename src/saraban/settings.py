@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "ninja",  # serves the API docs (Swagger UI) from its own static files, not a CDN
     "saraban.audit",
     "saraban.directory",
     "saraban.documents",
