@@ -21,6 +21,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from saraban.core.files import read_input, write_atomically
 from saraban.directory.csv_io import (
     ImportReport,
     export_organisations,
@@ -29,7 +30,6 @@ from saraban.directory.csv_io import (
     import_people,
 )
 from saraban.directory.services import load_provinces
-from saraban.rendering.management.commands.render import write_atomically
 
 BAD_INPUT = 2
 WHAT = ("organisations", "people")
@@ -45,17 +45,6 @@ def _check_what(what: str) -> None:
         raise _refuse(
             f"ไม่รู้จักข้อมูล “{what}” ใช้: {', '.join(WHAT)}", f"Unknown data “{what}”; use one of: {', '.join(WHAT)}",
         )
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise _refuse(f"ไม่พบไฟล์ {path}", f"File not found: {path}") from None
-    except IsADirectoryError:
-        raise _refuse(f"{path} เป็นโฟลเดอร์ ไม่ใช่ไฟล์", f"{path} is a directory, not a file") from None
-    except OSError as exc:
-        raise _refuse(f"อ่านไฟล์ {path} ไม่ได้", f"Cannot read {path}: {exc.strerror}") from None
 
 
 class Command(BaseCommand):
@@ -88,7 +77,7 @@ class Command(BaseCommand):
 
     def _import(self, what: str, path: Path) -> None:
         _check_what(what)
-        data = _read(path)
+        data = read_input(path)
         report: ImportReport = import_organisations(data) if what == "organisations" else import_people(data)
         if not report.ok:
             raise _refuse(

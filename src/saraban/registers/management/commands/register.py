@@ -18,13 +18,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from saraban.core.errors import FieldProblem, ValidationFailed
+from saraban.core.files import write_atomically
 from saraban.core.thai import parse_thai_date
 from saraban.directory.models import Organisation
 from saraban.registers.exports import FORMATS, export_register
 from saraban.registers.models import BookKind
 from saraban.registers.selectors import register_entries
 from saraban.rendering.engine import RenderError
-from saraban.rendering.management.commands.render import write_atomically
 
 BAD_INPUT = 2
 

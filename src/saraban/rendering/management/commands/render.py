@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
@@ -12,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from saraban.core.errors import FieldProblem, ValidationFailed
+from saraban.core.files import read_input, write_atomically
 from saraban.correspondence.content import LetterContent, check_letter, parse_letter_json
 from saraban.rendering.engine import RenderError
 from saraban.rendering.letters import render_letter
@@ -27,14 +26,7 @@ def _refuse(th: str, en: str, problems: list[FieldProblem] | None = None) -> Com
 
 def load_letter(path: Path, *, issued: bool = False) -> LetterContent:
     """Read and validate a letter JSON file; raise ``CommandError`` (code 2) naming every problem."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise _refuse(f"ไม่พบไฟล์ {path}", f"File not found: {path}") from None
-    except IsADirectoryError:
-        raise _refuse(f"{path} เป็นโฟลเดอร์ ไม่ใช่ไฟล์", f"{path} is a directory, not a file") from None
-    except OSError as exc:
-        raise _refuse(f"อ่านไฟล์ {path} ไม่ได้", f"Cannot read {path}: {exc.strerror}") from None
+    raw = read_input(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -63,24 +55,6 @@ def load_letter(path: Path, *, issued: bool = False) -> LetterContent:
             exc.problems,
         ) from None
     return content
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename: never a half-written file."""
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as tmp:
-            tmp.write(data)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_name, 0o666 & ~umask)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 class Command(BaseCommand):
