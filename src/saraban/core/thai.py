@@ -57,9 +57,9 @@ def format_thai_date(day: dt.date, *, use_thai_digits: bool = True, abbreviated:
 
 
 def format_thai_datetime(moment: dt.datetime, *, use_thai_digits: bool = False) -> str:
-    """A date and Bangkok time, e.g. "26 พ.ย. 2569 14:05 น."."""
+    """A date and Bangkok time as official writing has it, e.g. "26 พ.ย. 2569 14.05 น."."""
     local = moment.astimezone(BANGKOK)
-    text = f"{format_thai_date(local.date(), use_thai_digits=False, abbreviated=True)} {local:%H:%M} น."
+    text = f"{format_thai_date(local.date(), use_thai_digits=False, abbreviated=True)} {local:%H.%M} น."
     return thai_digits(text) if use_thai_digits else text
 
 

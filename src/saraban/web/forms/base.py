@@ -37,7 +37,7 @@ def thai_date_widget(request: HttpRequest) -> forms.TextInput:
     """A text box for a date typed "d/m/yyyy" in พ.ศ."""
     return forms.TextInput(attrs={
         "placeholder": text(request, "ว/ด/ปปปป เช่น 26/11/2569", "d/m/yyyy, e.g. 26/11/2569"),
-        "inputmode": "numeric", "size": 12, "autocomplete": "off",
+        "inputmode": "numeric", "size": 12, "autocomplete": "off", "class": "be-date",
     })
 
 

@@ -83,9 +83,17 @@ def issuer_for(organisation: Organisation, letter_type: LetterType) -> dict[str,
     }
 
 
-def organisation_choices() -> list[tuple[int, str]]:
-    """Every active organisation, by name, for the recipient lists."""
-    return list(Organisation.objects.filter(is_active=True).order_by("name_th").values_list("pk", "name_th"))
+def organisation_choices(sender: Organisation) -> list[tuple[int, str]]:
+    """The organisations a letter of ``sender`` may be sent to, by name.
+
+    Not the sender itself; the sender's own units (for internal memos); other organisations' units
+    are reached through their organisation's central registry, so they are not offered.
+    """
+    own_units = unit_ids_under({sender.pk}) - {sender.pk}
+    rows = Organisation.objects.filter(is_active=True).exclude(pk=sender.pk).filter(
+        ~Q(kind=OrganisationKind.DIVISION) | Q(pk__in=own_units)
+    )
+    return list(rows.order_by("name_th").values_list("pk", "name_th"))
 
 
 def unit_names(organisation: Organisation) -> list[str]:
@@ -143,7 +151,7 @@ class LetterForm(BilingualForm):
         self._choice("secrecy", [(k, v[1] if lang_en else v[0]) for k, v in SECRECY_LABELS.items()])
         self._choice("signer_person", [("", "—")] + [
             (p.pk, f"{p.name} — {p.position}" if p.position else p.name) for p in self.signers])
-        orgs = organisation_choices()
+        orgs = organisation_choices(organisation)
         for name in ("to", "cc"):
             self._choice(name, orgs)
             self.fields[name].widget.attrs.update({"size": 6, "data-filterable": ""})
@@ -268,7 +276,7 @@ class SubmitForm(BilingualForm):
     def __init__(self, *args: Any, request: HttpRequest, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, request=request, **kwargs)
         reviewers = people_with_roles(organisation, Role.REVIEWER, Role.SIGNER)
-        signers = people_with_roles(organisation, Role.SIGNER)
+        signers = self.signers = people_with_roles(organisation, Role.SIGNER)
         none = [("", self.t("— ไม่มี —", "— none —"))]
         for name in ("reviewer_1", "reviewer_2", "reviewer_3"):
             field = self.fields[name]

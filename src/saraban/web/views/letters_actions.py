@@ -105,9 +105,12 @@ def letter_context(
 ) -> dict[str, Any]:
     """Everything the letter page shows; ``bound`` holds the forms of a refused action, with their errors."""
     content = letter.letter_content
-    initial = {"signer": letter.signer_id}
+    submit = SubmitForm(request=request, organisation=letter.organisation)
+    # The signer chosen in the editor is printed in the content; offer that person by default.
+    named = next((p.pk for p in submit.signers if p.name == content.signer.name), None)
+    submit.initial = {"signer": letter.signer_id or named}
     action_forms: dict[str, forms.Form] = {
-        "submit": SubmitForm(initial=initial, request=request, organisation=letter.organisation),
+        "submit": submit,
         "review": CommentForm(request=request),
         "sign": SignForm(request=request),
         "cancel": ReasonForm(request=request, prefix="cancel"),

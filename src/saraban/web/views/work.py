@@ -62,9 +62,14 @@ class Section:
 def _roles(person: Person) -> dict[str, set[int]]:
     """Organisation ids (with the units below) where ``person`` is a clerk, an executive, or anything."""
     on = today()
-    held: dict[str, set[int]] = {"clerk": set(), "executive": set(), "any": set()}
+    held: dict[str, set[int]] = {"clerk": set(), "executive": set(), "reviewer": set(), "drafter": set(),
+                                 "any": set()}
     for role, org_id in current_roles(person, on).values_list("role", "organisation_id"):
         held["any"].add(org_id)
+        if role in (Role.REVIEWER, Role.SIGNER):
+            held["reviewer"].add(org_id)
+        if role in (Role.OFFICER, Role.UNIT_CLERK, Role.CENTRAL_CLERK, Role.SIGNER, Role.REVIEWER):
+            held["drafter"].add(org_id)
         if role in (Role.CENTRAL_CLERK, Role.UNIT_CLERK):
             held["clerk"].add(org_id)
         if role == Role.SIGNER:
@@ -126,8 +131,11 @@ def work_queue(request: HttpRequest) -> HttpResponse:
     def add(key: str, title: str, counted: tuple[int, list[Item]], more: str = "") -> None:
         sections.append(Section(key, title, counted[0], counted[1], more))
 
-    add("review", t("รอตรวจสอบ", "To review"), _letters(request, awaiting_my_review(person)))
-    add("sign", t("รอลงนาม", "To sign"), _letters(request, awaiting_my_signature(person)))
+    # Sections of roles the person does not hold are left out (a pure registry clerk reviews nothing).
+    if roles["reviewer"]:
+        add("review", t("รอตรวจสอบ", "To review"), _letters(request, awaiting_my_review(person)))
+    if roles["executive"]:
+        add("sign", t("รอลงนาม", "To sign"), _letters(request, awaiting_my_signature(person)))
     if roles["clerk"]:
         add("number", t("รอออกเลข", "To number"), _letters(request, awaiting_number(person, roles["clerk"])))
         to_send = letters_visible_to(person).filter(organisation_id__in=roles["clerk"], status=LetterStatus.NUMBERED)
@@ -143,4 +151,6 @@ def work_queue(request: HttpRequest) -> HttpResponse:
     add("returned", t("ร่างที่ถูกส่งกลับแก้ไข", "Drafts returned for changes"),
         _letters(request, returned, returned=True), "/letters/drafts/")
     total = sum(s.count for s in sections)
-    return render(request, "web/work/queue.html", {"sections": sections, "total": total, "today": on})
+    return render(request, "web/work/queue.html", {
+        "sections": sections, "total": total, "today": on, "may_draft": bool(roles["drafter"]),
+    })
