@@ -177,6 +177,11 @@ def main() -> None:
     started = time.perf_counter()
     built = _populate(options.letters)
     populate_s = time.perf_counter() - started
+    from django.db import connection as db
+
+    with db.cursor() as cursor:
+        # Fresh statistics after the bulk load, as autovacuum (PostgreSQL) would gather them.
+        cursor.execute("ANALYZE")
     letter = Letter.objects.filter(organisation__identifier="bench-sender", status="sent").order_by("-pk").first()
     incoming = IncomingLetter.objects.filter(organisation__identifier="bench-receiver").order_by("-pk").first()
     assert letter is not None and incoming is not None
