@@ -5,8 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 from argparse import ArgumentParser
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
@@ -35,8 +37,14 @@ class Command(BaseCommand):
         host, port = options["host"], options["port"]
         worker = None
         if not options["no_worker"]:
-            # The embedded default needs no other service: background tasks run in a child process.
-            worker = subprocess.Popen([sys.executable, "-m", "saraban", "db_worker", "--interval", "1"])
+            # The embedded default needs no other service: background tasks run in a child process,
+            # which logs each task to SARABAN_HOME/worker.log rather than over the start-up message.
+            log_path = Path(settings.SARABAN_HOME) / "worker.log"
+            log = log_path.open("ab")
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "saraban", "db_worker", "--interval", "1"], stdout=log, stderr=log
+            )
+            self.stdout.write(f"งานเบื้องหลัง / background worker: log in {log_path}")
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write(f"Saraban พร้อมใช้งานที่ / is serving at http://{shown}:{port}/  (Ctrl+C to stop)")
         try:
