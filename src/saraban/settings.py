@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "saraban.web",
     "saraban.api",
     "saraban.demo",
+    "saraban.rollout",
 ]
 
 MIDDLEWARE = [

@@ -6,5 +6,6 @@ from saraban.api.main import api
 
 urlpatterns = [
     path("api/", api.urls),
+    path("programme/", include("saraban.rollout.urls")),
     path("", include("saraban.web.urls")),
 ]

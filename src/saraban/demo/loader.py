@@ -93,6 +93,9 @@ def load_demo(password: str, *, letters_per_org: int = 25, seed: int = 2569) -> 
         with transaction.atomic():
             _build_directory(password)
         _build_letters(letters_per_org, random.Random(seed), password)
+    from saraban.rollout.demo import load_rollout_demo  # the programme console's demo; loads itself once
+
+    load_rollout_demo(password)
     people = [
         (p.username, p.name_th, r.get_role_display().split(" / ")[0], r.organisation.name_th)
         for p in Person.objects.filter(username__in=[u for u, *_ in PEOPLE]).order_by("username")

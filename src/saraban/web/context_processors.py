@@ -77,4 +77,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
             {"path": path, "label": en if lang == "en" else th, "accesskey": key, "active": _active(path, request.path)}
             for path, th, en, key in NAVIGATION
         ]
+        if hasattr(user, "programme_member"):  # the roll-out programme console, for its members only
+            context["navigation"].append({"path": "/programme/", "label": "Programme" if lang == "en" else "แผนขับเคลื่อน",
+                                          "accesskey": "p", "active": request.path.startswith("/programme/")})
     return context

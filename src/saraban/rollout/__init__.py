@@ -1,0 +1,1 @@
+"""The roll-out programme console: readiness survey, grouping, support, certificates, roadshows, outreach."""

@@ -1,0 +1,16 @@
+"""Routes of the programme console, under ``/programme/``."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "rollout"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("groups/", views.groups, name="groups"),
+    path("certificates/", views.certificates, name="certificates"),
+    path("outreach/", views.outreach, name="outreach"),
+    path("agencies/<int:pk>/", views.agency, name="agency"),
+    path("map.svg", views.map_svg, name="map"),
+    path("survey/<str:token>/", views.survey_form, name="survey"),
+]
