@@ -12,5 +12,8 @@ urlpatterns = [
     path("outreach/", views.outreach, name="outreach"),
     path("agencies/<int:pk>/", views.agency, name="agency"),
     path("map.svg", views.map_svg, name="map"),
+    path("report/", views.report_page, name="report"),
+    path("report.pdf", views.report_file, {"fmt": "pdf"}, name="report_pdf"),
+    path("report.xlsx", views.report_file, {"fmt": "xlsx"}, name="report_xlsx"),
     path("survey/<str:token>/", views.survey_form, name="survey"),
 ]

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -19,7 +19,7 @@ from saraban.directory.models import Organisation, ProgrammeCategory, Province
 from saraban.web.i18n import language, text
 from saraban.web.views.errors import message_of
 
-from . import maps, selectors, services
+from . import charts, maps, report, selectors, services
 from .imports import AnswerProblem, parse_answer
 from .models import (
     AnswerType,
@@ -73,7 +73,77 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "board": board, "categories": categories, "map_svg": maps.province_map(selectors.province_counts(), lang=lang),
         "shades": list(zip(maps.SHADES, ["0", "1–2", "3–5", "6–10", "11–20", "21+"], strict=True)),
         "survey": selectors.current_survey(), "role": request.programme_role,  # type: ignore[attr-defined]
+        "charts": _adoption_charts(lang),
     })
+
+
+def _adoption_charts(lang: str) -> list[dict[str, str]]:
+    """The dashboard's charts (SVG drawn on the server): adoption over 12 months and the survey's readiness."""
+    series = charts.adoption()
+    en = lang == "en"
+    levels = _labels(lang)["level"]
+    readiness = charts.readiness_by_category()
+    category = _labels(lang)["category"]
+    rows = [(category[c], readiness[c]) for c in selectors.CATEGORY_ORDER if c in readiness]
+    no_pki = not any(series.pki_signatures)
+    return [
+        {"title": "Agencies active per month" if en else "หน่วยงานที่ใช้งานระบบรายเดือน (แห่ง)",
+         "svg": charts.bar_chart("Agencies active per month" if en else "หน่วยงานที่ใช้งานระบบรายเดือน",
+                                 series.labels, series.agencies_active, slug="ch-active", colour="#3d85c6"),
+         "note": "An agency is active in a month when it created or registered a letter." if en else
+                 "หน่วยงานที่สร้างหรือลงทะเบียนหนังสืออย่างน้อย 1 ฉบับในเดือนนั้น"},
+        {"title": "Letters sent electronically per month" if en else "หนังสือที่ส่งทางอิเล็กทรอนิกส์รายเดือน (ฉบับ)",
+         "svg": charts.bar_chart("Letters sent electronically" if en else "หนังสือที่ส่งทางอิเล็กทรอนิกส์รายเดือน",
+                                 series.labels, series.dispatches, slug="ch-sent"),
+         "note": "One per recipient agency." if en else "นับหนึ่งฉบับต่อหน่วยงานผู้รับ"},
+        {"title": "Share signed with a PKI certificate" if en else "สัดส่วนการลงนามด้วยใบรับรองอิเล็กทรอนิกส์ (PKI)",
+         "svg": charts.line_chart("Share signed with a PKI certificate" if en else "สัดส่วนการลงนามด้วยใบรับรอง PKI",
+                                  series.labels, series.pki_percent, slug="ch-pki", unit="%",
+                                  note=("No letter has been signed with a PKI certificate yet." if en else
+                                        "ยังไม่มีการลงนามด้วยใบรับรอง PKI") if no_pki else ""),
+         "note": (f"{sum(series.pki_signatures)} of {sum(series.signatures)} signatures in 12 months" if en else
+                  f"ลงนามด้วย PKI {sum(series.pki_signatures):,} จาก {sum(series.signatures):,} ลายมือชื่อใน 12 เดือน")},
+        {"title": "Survey: readiness by kind of agency" if en else "ผลสำรวจ: ระดับความพร้อมรายกลุ่มหน่วยงาน",
+         "svg": charts.readiness_chart("Readiness by kind of agency" if en else "ระดับความพร้อมรายกลุ่มหน่วยงาน",
+                                       rows, levels),
+         "note": ""},
+    ]
+
+
+@console
+def report_page(request: HttpRequest) -> HttpResponse:
+    """The quarterly progress report: choose the fiscal quarter, preview the tables, download PDF or XLSX."""
+    try:
+        quarter = report.parse_quarter(request.GET.get("quarter"))
+    except ValueError:
+        quarter = report.parse_quarter(None)
+        messages.error(request, text(request, "ไตรมาสไม่ถูกต้อง แสดงไตรมาสปัจจุบันแทน",
+                                     "Not a quarter: showing the current one"))
+    built = report.build_report(quarter)
+    quarters = report.available_quarters()
+    if quarter not in quarters:
+        quarters.append(quarter)
+    return render(request, "rollout/report.html", {
+        "section": "report", "report": built, "quarter": quarter, "quarters": quarters,
+    })
+
+
+@console
+def report_file(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The quarterly report as a PDF or an XLSX download."""
+    try:
+        quarter = report.parse_quarter(request.GET.get("quarter"))
+    except ValueError as error:
+        raise Http404("no such quarter") from error
+    built = report.build_report(quarter)
+    name = f"programme-report-{quarter.code}"
+    if fmt == "pdf":
+        response = HttpResponse(report.report_pdf(built), content_type="application/pdf")
+    else:
+        response = HttpResponse(report.report_xlsx(built), content_type=(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
 
 
 @console
