@@ -1,0 +1,69 @@
+"""Benchmark: validations per second of signed one-page letters, B-B and B-LTA (JSON line last).
+
+Signs examples/letters/external.json once at B-B and once at B-LTA with the test PKI (loopback only),
+stops the PKI, then validates each file repeatedly with ``verify_pdf`` (embedded revocation data,
+no fetching, with the per-file time limit guard as in production).
+
+Usage: ``.venv/bin/python bench/verify.py [--n 50]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saraban.settings")
+os.environ.setdefault("SARABAN_HOME", tempfile.mkdtemp(prefix="saraban-bench-"))
+
+import django  # noqa: E402
+
+django.setup()
+
+from saraban.signatures.pades.keys import Pkcs12Key  # noqa: E402
+from saraban.signatures.pades.sign import sign_pdf  # noqa: E402
+from saraban.signatures.pades.verify import verify_pdf  # noqa: E402
+from saraban.signatures.trust import load_certificates  # noqa: E402
+
+
+def main() -> None:
+    """Sign the two files, time their validation, print the JSON line last."""
+    from tests.signatures.pki import TestPki
+
+    from saraban.correspondence.content import parse_letter_json
+    from saraban.rendering.letters import render_letter
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=50)
+    args = parser.parse_args()
+    pdf = render_letter(parse_letter_json(json.loads((ROOT / "examples/letters/external.json").read_text("utf-8"))))
+    pki = TestPki(Path(tempfile.mkdtemp(prefix="saraban-bench-pki-"))).start()
+    try:
+        roots = load_certificates([pki.path("root.cert.pem")])
+        key = Pkcs12Key.from_file(pki.path("signer.p12"), "secret")
+        signed = {
+            "B-B": sign_pdf(pdf, key),
+            "B-LTA": sign_pdf(pdf, key, level="B-LTA", tsa_url=pki.tsa_url, trust_roots=roots),
+        }
+    finally:
+        pki.stop()  # validation below uses only what is embedded
+    rates = {}
+    for level, data in signed.items():
+        assert verify_pdf(data, roots).passed
+        started = time.perf_counter()
+        for _ in range(args.n):
+            verify_pdf(data, roots)
+        rates[level] = args.n / (time.perf_counter() - started)
+        print(f"verify {level}: {rates[level]:.1f}/s", flush=True)
+    print(json.dumps({"bench": "verify", "bb_verify_per_s": round(rates["B-B"], 1),
+                      "lta_verify_per_s": round(rates["B-LTA"], 1)}))
+
+
+if __name__ == "__main__":
+    main()

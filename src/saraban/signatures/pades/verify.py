@@ -1,0 +1,349 @@
+"""Verify every signature of a PDF and say the result in the ETSI EN 319 102-1 vocabulary.
+
+``verify_pdf`` never raises and never hangs: a corrupt, truncated, encrypted or non-PDF file, or a
+signature with a broken byte range, gives a ``Report`` (FORMAT_FAILURE and friends). Each file is
+validated under a time limit (``timeout``): in the main thread with an interval timer, elsewhere
+(web server threads) in a forked child process that is killed when the time is up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import logging
+import multiprocessing
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from asn1crypto import x509
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
+from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+
+from .report import Indication, Modifications, Report, SignatureResult
+
+DEFAULT_TIMEOUT = 20.0
+
+# pyHanko logs every failed path search with a traceback; the report already says what went wrong.
+for _name in ("pyhanko", "pyhanko_certvalidator"):
+    logging.getLogger(_name).setLevel(logging.CRITICAL)
+
+
+class ValidationTimeout(Exception):
+    """The time limit for one file was reached."""
+
+
+def verify_pdf(
+    pdf: bytes,
+    trust_roots: Sequence[x509.Certificate],
+    *,
+    allow_fetching: bool = False,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Report:
+    """Validate every signature and document timestamp in ``pdf`` against ``trust_roots``.
+
+    With ``allow_fetching`` the OCSP responders and CRLs named in the certificates are asked;
+    otherwise only revocation data embedded in the PDF is used (a missing check is reported as
+    ``not_checked``, not as a failure). The result is always a ``Report``.
+    """
+    started = time.monotonic()
+    digest = hashlib.sha256(pdf).hexdigest()
+
+    def work() -> Report:
+        return _verify(pdf, list(trust_roots), allow_fetching=allow_fetching)
+
+    try:
+        report = work() if timeout is None else run_with_timeout(work, timeout)
+    except ValidationTimeout:
+        report = _file_problem("FORMAT_FAILURE", f"validation took longer than {timeout:g} s and was stopped")
+    except Exception as exc:  # the guarantee: never an exception out of here
+        report = _file_problem("FORMAT_FAILURE", f"{type(exc).__name__}: {exc}")
+    report.sha256 = digest
+    report.seconds = round(time.monotonic() - started, 3)
+    return report
+
+
+def run_with_timeout[T](fn: Callable[[], T], seconds: float) -> T:
+    """Run ``fn`` under a time limit; ``ValidationTimeout`` when it is reached."""
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        return _with_alarm(fn, seconds)
+    return _in_child(fn, seconds)
+
+
+def _with_alarm[T](fn: Callable[[], T], seconds: float) -> T:
+    def on_alarm(_signum: int, _frame: Any) -> None:
+        raise ValidationTimeout()
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return fn()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _in_child[T](fn: Callable[[], T], seconds: float) -> T:
+    ctx = multiprocessing.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            sender.send((True, fn()))
+        except BaseException as exc:
+            sender.send((False, f"{type(exc).__name__}: {exc}"))
+
+    process = ctx.Process(target=child, daemon=True)
+    process.start()
+    sender.close()
+    try:
+        if not receiver.poll(seconds):
+            raise ValidationTimeout()
+        ok, value = receiver.recv()
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join(1)
+        receiver.close()
+    if not ok:
+        raise RuntimeError(value)
+    result: T = value
+    return result
+
+
+def _file_problem(sub: str, problem: str) -> Report:
+    indication = Indication.INDETERMINATE if sub == "SIGNED_DATA_NOT_FOUND" else Indication.TOTAL_FAILED
+    return Report(indication=indication, sub_indication=sub, problem=problem)
+
+
+def _verify(pdf: bytes, roots: list[x509.Certificate], *, allow_fetching: bool) -> Report:
+    head = pdf[:1024]
+    if b"%PDF-" not in head:
+        return _file_problem("FORMAT_FAILURE", "not a PDF file (no %PDF- header)")
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        if reader.encrypted:
+            try:
+                result = reader.decrypt("")
+            except Exception:
+                result = None
+            if not result:
+                return _file_problem("FORMAT_FAILURE", "the PDF is encrypted with a password")
+        signatures = list(reader.embedded_signatures)
+    except Exception as exc:
+        return _file_problem("FORMAT_FAILURE", f"the PDF cannot be read: {type(exc).__name__}: {exc}")
+    if not signatures:
+        return _file_problem("SIGNED_DATA_NOT_FOUND", "no signature in this PDF")
+    dss, vc_kwargs = _dss_context(reader, roots, allow_fetching)
+    results = [_one(sig, dss, vc_kwargs, signatures, allow_fetching) for sig in signatures]
+    return Report.overall(results)
+
+
+def _dss_context(
+    reader: PdfFileReader, roots: list[x509.Certificate], allow_fetching: bool
+) -> tuple[DocumentSecurityStore | None, dict[str, Any]]:
+    kwargs: dict[str, Any] = {"trust_roots": roots, "allow_fetching": allow_fetching, "revocation_mode": "soft-fail"}
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+    except Exception:
+        dss = None
+    return dss, kwargs
+
+
+def _new_vc(dss: DocumentSecurityStore | None, kwargs: dict[str, Any], *, with_ocsp: bool = True) -> ValidationContext:
+    if dss is not None:
+        try:
+            if with_ocsp:
+                return dss.as_validation_context(kwargs)
+            # pyhanko-certvalidator rejects the chain when the DSS holds OCSP responses for *other*
+            # certificates of the same issuer ("serial number does not match"), even in soft-fail mode;
+            # the retry uses the DSS's certificates and CRLs only.
+            return ValidationContext(other_certs=list(dss.load_certs()), **kwargs)
+        except Exception:
+            pass
+    return ValidationContext(**kwargs)
+
+
+async def _validate(sig: EmbeddedPdfSignature, vc: ValidationContext, is_ts: bool) -> Any:
+    if is_ts:
+        return await async_validate_pdf_timestamp(sig, validation_context=vc)
+    return await async_validate_pdf_signature(sig, signer_validation_context=vc, ts_validation_context=vc)
+
+
+_RETRY_WITHOUT_OCSP = {"CERTIFICATE_CHAIN_GENERAL_FAILURE", "TRY_LATER"}
+
+
+def _one(
+    sig: EmbeddedPdfSignature,
+    dss: DocumentSecurityStore | None,
+    vc_kwargs: dict[str, Any],
+    all_sigs: list[EmbeddedPdfSignature],
+    allow_fetching: bool,
+) -> SignatureResult:
+    name = _safe(lambda: str(sig.field_name), "?")
+    is_ts = _safe(lambda: sig.sig_object_type == "/DocTimeStamp", False)
+    kind = "document_timestamp" if is_ts else "signature"
+    result = SignatureResult(field_name=name, kind=kind, indication=Indication.INDETERMINATE)
+    try:
+        result.revision = sig.signed_revision + 1
+        result.revisions_total = sig.reader.xrefs.total_revisions
+    except Exception:
+        pass
+    try:
+        status: Any = asyncio.run(_validate(sig, _new_vc(dss, vc_kwargs), is_ts))
+        problem = status.trust_problem_indic
+        if dss is not None and dss.ocsps and problem is not None and problem.name in _RETRY_WITHOUT_OCSP:
+            retry = asyncio.run(_validate(sig, _new_vc(dss, vc_kwargs, with_ocsp=False), is_ts))
+            if retry.trusted:
+                status = retry
+    except Exception as exc:
+        result.indication = Indication.TOTAL_FAILED
+        result.sub_indication = "FORMAT_FAILURE"
+        result.details.append(f"{type(exc).__name__}: {exc}")
+        _describe_cert(result, _safe(lambda: sig.signer_cert, None))
+        return result
+    _fill(result, status, sig, dss, all_sigs, allow_fetching)
+    return result
+
+
+def _safe[T](fn: Callable[[], T], default: T) -> T:
+    try:
+        return fn()
+    except Exception:
+        return default
+
+
+def _describe_cert(result: SignatureResult, cert: x509.Certificate | None) -> None:
+    if cert is None:
+        return
+    result.signer = _safe(lambda: _common_name(cert), None)
+    result.signer_certificate = _safe(lambda: {
+        "subject": cert.subject.human_friendly,
+        "issuer": cert.issuer.human_friendly,
+        "serial": format(cert.serial_number, "x"),
+        "not_before": cert["tbs_certificate"]["validity"]["not_before"].native.isoformat(),
+        "not_after": cert["tbs_certificate"]["validity"]["not_after"].native.isoformat(),
+        "sha256": cert.sha256.hex(),
+    }, {})
+
+
+def _common_name(cert: x509.Certificate) -> str:
+    native = cert.subject.native
+    return str(native.get("common_name") or cert.subject.human_friendly)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _fill(
+    result: SignatureResult,
+    status: Any,
+    sig: EmbeddedPdfSignature,
+    dss: DocumentSecurityStore | None,
+    all_sigs: list[EmbeddedPdfSignature],
+    allow_fetching: bool,
+) -> None:
+    _describe_cert(result, status.signing_cert)
+    if result.kind == "signature" and _safe(lambda: sig.docmdp_level is not None, False):
+        result.kind = "certification"
+    path = status.validation_path
+    if path is not None:
+        result.chain = _safe(lambda: [_common_name(c) for c in path.iter_certs(include_root=True)][::-1], [])
+        result.trust_anchor = _safe(lambda: path.trust_anchor.authority.name.human_friendly, None)
+    ts_status = getattr(status, "timestamp_validity", None)
+    if result.kind == "document_timestamp":
+        result.timestamp = _iso(getattr(status, "timestamp", None))
+        result.timestamp_trusted = bool(status.trusted)
+    else:
+        result.signing_time = _iso(getattr(status, "signer_reported_dt", None))
+        if ts_status is not None:
+            result.timestamp = _iso(ts_status.timestamp)
+            result.timestamp_trusted = bool(ts_status.intact and ts_status.valid and ts_status.trusted)
+    coverage = status.coverage
+    result.covers = {
+        SignatureCoverageLevel.ENTIRE_FILE: "entire_file",
+        SignatureCoverageLevel.ENTIRE_REVISION: "entire_revision",
+    }.get(coverage, "partial" if coverage is not None else "unknown")
+    level = status.modification_level
+    result.modifications = Modifications[level.name] if level is not None else None
+    embedded = _has_embedded_revinfo(dss, sig)
+    if status.revocation_details is not None:
+        result.revocation_status = "revoked"
+    elif status.trusted and (embedded or allow_fetching):
+        result.revocation_status = "good"
+    result.revocation_source = "embedded" if embedded else ("fetched" if allow_fetching else "none")
+    result.level = _level(result, sig, dss, all_sigs)
+    result.indication, result.sub_indication = _indication(status, ts_status, result)
+
+
+def _has_embedded_revinfo(dss: DocumentSecurityStore | None, sig: EmbeddedPdfSignature) -> bool:
+    if dss is not None and (dss.ocsps or dss.crls):
+        return True
+    try:
+        attrs = sig.signer_info["signed_attrs"]
+        return any(a["type"].native == "adobe_revocation_info_archival" for a in attrs)
+    except Exception:
+        return False
+
+
+def _level(
+    result: SignatureResult, sig: EmbeddedPdfSignature, dss: DocumentSecurityStore | None,
+    all_sigs: list[EmbeddedPdfSignature],
+) -> str | None:
+    if result.kind == "document_timestamp":
+        return None
+    subfilter = _safe(lambda: str(sig.sig_object.get("/SubFilter")), "")
+    if subfilter != "/ETSI.CAdES.detached":
+        return f"CMS ({subfilter.lstrip('/')})" if subfilter else None
+    level = "B-B"
+    if result.timestamp is not None:
+        level = "B-T"
+        if dss is not None and (dss.ocsps or dss.crls):
+            level = "B-LT"
+            later = [s for s in all_sigs if _is_later_doc_ts(s, sig)]
+            if later:
+                level = "B-LTA"
+    return level
+
+
+def _is_later_doc_ts(candidate: EmbeddedPdfSignature, sig: EmbeddedPdfSignature) -> bool:
+    try:
+        return bool(candidate.sig_object_type == "/DocTimeStamp" and candidate.signed_revision > sig.signed_revision)
+    except Exception:
+        return False
+
+
+def _indication(status: Any, ts_status: Any, result: SignatureResult) -> tuple[Indication, str | None]:
+    if not status.intact:
+        return Indication.TOTAL_FAILED, "HASH_FAILURE"
+    if not status.valid:
+        return Indication.TOTAL_FAILED, "SIG_CRYPTO_FAILURE"
+    if result.covers not in ("entire_file", "entire_revision"):
+        return Indication.TOTAL_FAILED, "FORMAT_FAILURE"
+    if getattr(status, "docmdp_ok", None) is False or result.modifications is Modifications.OTHER:
+        return Indication.TOTAL_FAILED, "SIG_CONSTRAINTS_FAILURE"
+    if ts_status is not None and not (ts_status.intact and ts_status.valid):
+        result.details.append("the signature timestamp is invalid")
+        return Indication.TOTAL_FAILED, "SIG_CRYPTO_FAILURE"
+    problem = status.trust_problem_indic
+    if status.revocation_details is not None:
+        return (Indication.TOTAL_FAILED, "REVOKED") if problem is None or problem.name == "REVOKED" else (
+            Indication.INDETERMINATE, problem.name)
+    if problem is not None:
+        return Indication.INDETERMINATE, problem.name
+    if not status.trusted:
+        return Indication.INDETERMINATE, "NO_CERTIFICATE_CHAIN_FOUND"
+    if ts_status is not None and not ts_status.trusted:
+        result.details.append("the timestamp authority is not trusted")
+        ts_problem = ts_status.trust_problem_indic
+        return Indication.INDETERMINATE, ts_problem.name if ts_problem else "NO_CERTIFICATE_CHAIN_FOUND"
+    return Indication.TOTAL_PASSED, None
