@@ -22,7 +22,7 @@ SIGNER = "นายธีรวัฒน์ ศรีสวัสดิ์"
 
 
 def test_thai_date_is_buddhist_era() -> None:
-    assert thai_datetime(dt.datetime(2026, 11, 26, 7, 5, tzinfo=dt.UTC)) == "26 พฤศจิกายน 2569 เวลา 14:05 น."
+    assert thai_datetime(dt.datetime(2026, 11, 26, 7, 5, tzinfo=dt.UTC)) == "26 พฤศจิกายน 2569 เวลา 14.05 น."
 
 
 def test_block_is_found_above_the_name(letter_pdf: bytes) -> None:

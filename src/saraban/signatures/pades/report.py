@@ -13,11 +13,11 @@ from typing import Any
 
 
 def thai_datetime(moment: dt.datetime) -> str:
-    """``26 พฤศจิกายน 2569 เวลา 14:05 น.``: the date in the Buddhist era, Thai time (UTC+7)."""
+    """``26 พฤศจิกายน 2569 เวลา 14.05 น.``: the date in the Buddhist era, Thai time (UTC+7)."""
     from saraban.core.thai import THAI_MONTHS, buddhist_year
 
     local = moment.astimezone(dt.timezone(dt.timedelta(hours=7)))
-    return f"{local.day} {THAI_MONTHS[local.month - 1]} {buddhist_year(local.year)} เวลา {local:%H:%M} น."
+    return f"{local.day} {THAI_MONTHS[local.month - 1]} {buddhist_year(local.year)} เวลา {local:%H.%M} น."
 
 
 def _thai_iso(text: str) -> str:
