@@ -22,9 +22,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One headless Chromium for the session (the test fails, never skips, when it is missing)."""
+    """One headless Chromium per test module (the test fails, never skips, when it is missing).
+
+    Per module, not per session: Playwright's sync API keeps an asyncio loop running in the main
+    thread while it is open, and later tests (pyHanko's fetchers) need to start loops of their own.
+    """
     if not os.path.exists(CHROMIUM):
         pytest.fail("Debian's chromium is not installed: run the README's test command (make test)")
     # Playwright's sync API runs an event loop; Django must allow its sync ORM calls meanwhile.
