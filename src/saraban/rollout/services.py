@@ -339,6 +339,7 @@ def add_provider(code: str, name_th: str, *, name_en: str = "", short_name: str 
 def request_support(org: Organisation, need: str, *, provider: SupportProvider | None = None,
                     on: dt.date | None = None, note: str = "", actor: Person | None = None) -> SupportRequest:
     """Record an agency's need, optionally assigned to a provider at once."""
+    require_office(actor)
     if need not in Need.values:
         raise ValidationFailed([FieldProblem("need", "invalid", "ไม่รู้จักความต้องการนี้", "Unknown need")])
     day = on or timezone.localdate()
@@ -354,6 +355,7 @@ def request_support(org: Organisation, need: str, *, provider: SupportProvider |
 def set_request_status(req: SupportRequest, status: str, *, provider: SupportProvider | None = None,
                        on: dt.date | None = None, actor: Person | None = None) -> SupportRequest:
     """Move a support request on (assign a provider, start, finish, cancel)."""
+    require_office(actor)
     if status not in RequestStatus.values:
         raise ValidationFailed([FieldProblem("status", "invalid", "สถานะไม่ถูกต้อง", "Unknown status")])
     if req.status in (RequestStatus.DONE, RequestStatus.CANCELLED):
@@ -401,6 +403,7 @@ _FUND_MOVES = {
 def draft_fund_application(org: Organisation, *, purpose: str, amount: Decimal | int,
                            fund: str = BudgetSource.DE_FUND, actor: Person | None = None) -> FundApplication:
     """Start an application to the DE Fund (or another fund)."""
+    require_office(actor)
     if Decimal(amount) <= 0:
         raise ValidationFailed([FieldProblem("amount", "range", "จำนวนเงินต้องมากกว่า 0", "The amount must be above 0")])
     app = FundApplication.objects.create(organisation=org, purpose=purpose, amount=Decimal(amount), fund=fund)
@@ -412,6 +415,7 @@ def draft_fund_application(org: Organisation, *, purpose: str, amount: Decimal |
 def set_fund_status(app: FundApplication, status: str, *, on: dt.date | None = None,
                     actor: Person | None = None) -> FundApplication:
     """Move a fund application: drafted → submitted → approved or rejected (rejected may be redrafted)."""
+    require_office(actor)
     if status not in _FUND_MOVES.get(FundStatus(app.status), set()):
         raise StateRefused("fund_move", f"เปลี่ยนสถานะจาก {app.status} เป็น {status} ไม่ได้",
                            f"Cannot move from {app.status} to {status}")
@@ -424,6 +428,20 @@ def set_fund_status(app: FundApplication, status: str, *, on: dt.date | None = N
         app.decided_on = day
     app.save()
     _audit("fund_status_set", app, actor=actor, organisation_id=app.organisation_id, before=before)
+    return app
+
+
+@transaction.atomic
+def set_fund_amount(app: FundApplication, amount: Decimal | int, *, actor: Person | None = None) -> FundApplication:
+    """Change the amount asked (or granted) of a fund application; office only."""
+    require_office(actor)
+    if not 0 < Decimal(amount) < Decimal(10) ** 12:
+        raise ValidationFailed([FieldProblem("amount", "range", "จำนวนเงินต้องมากกว่า 0 และน้อยกว่าล้านล้านบาท",
+                                             "The amount must be above 0 and below a trillion baht")])
+    before = snapshot(app)
+    app.amount = Decimal(amount)
+    app.save()
+    _audit("fund_amount_set", app, actor=actor, organisation_id=app.organisation_id, before=before)
     return app
 
 
@@ -447,6 +465,7 @@ def add_event(roadshow: Roadshow, *, title: str, date: dt.date, province: Provin
               online: bool = False, partner: Channel | None = None, infrastructure_support: str = "",
               actor: Person | None = None) -> RoadshowEvent:
     """An event of a roadshow: a place, or online."""
+    require_office(actor)
     if not online and not place.strip():
         raise ValidationFailed([FieldProblem("place", "required", "ต้องระบุสถานที่ หรือเลือกจัดออนไลน์",
                                              "Give a place, or hold it online")])
@@ -462,6 +481,7 @@ def add_event(roadshow: Roadshow, *, title: str, date: dt.date, province: Provin
 def invite_to_event(event: RoadshowEvent, organisations: Iterable[Organisation], *,
                     actor: Person | None = None) -> int:
     """Invite agencies to an event; returns how many were newly invited."""
+    require_office(actor)
     orgs = list(organisations)
     done = {i.organisation_id for i in event.invitations.all()}
     new = [EventInvitation(event=event, organisation=o) for o in orgs if o.pk not in done]
@@ -475,6 +495,7 @@ def invite_to_event(event: RoadshowEvent, organisations: Iterable[Organisation],
 def record_attendance(event: RoadshowEvent, org: Organisation, attended: bool, *,
                       actor: Person | None = None) -> EventInvitation:
     """Whether an invited agency came to the event."""
+    require_office(actor)
     invitation = EventInvitation.objects.get(event=event, organisation=org)
     before = snapshot(invitation)
     invitation.attended = attended
