@@ -2,9 +2,11 @@
 
 from django.urls import include, path
 
-from .views import auth, directory, home, language, registers
+from .views import auth, directory, home, language, registers, verify
 
 urlpatterns = [
+    path("verify", verify.verify, name="verify"),  # the address printed in the letters' QR codes
+    path("verify/", verify.verify),
     path("", home.home, name="home"),
     path("healthz", home.health, name="health"),
     path("accounts/login/", auth.SignInView.as_view(), name="login"),
