@@ -22,6 +22,19 @@ def pyhanko_bottom_line(pdf: bytes, roots: list[x509.Certificate]) -> list[bool]
     ]
 
 
+def _der_prefix(data: bytes) -> bytes:
+    """The DER object at the start of ``data`` (the /Contents placeholder is padded with zeros).
+
+    Its length comes from the DER header: stripping trailing zeros would cut a signature whose last
+    byte happens to be 0x00 (one in 256).
+    """
+    first = data[1]
+    if first < 0x80:
+        return data[: 2 + first]
+    size = first & 0x7F
+    return data[: 2 + size + int.from_bytes(data[2 : 2 + size], "big")]
+
+
 def openssl_cms_verify(pdf: bytes, root_pem: Path, tmp: Path) -> list[str]:
     """``openssl cms -verify`` on each signature's CMS and the ByteRange slices it covers."""
     outputs = []
@@ -30,7 +43,7 @@ def openssl_cms_verify(pdf: bytes, root_pem: Path, tmp: Path) -> list[str]:
         a, b, c, d = (int(v) for v in match.groups())
         content = pdf[a:a + b] + pdf[c:c + d]
         hex_contents = pdf[a + b:c].strip(b"<> \n\r")
-        cms = bytes.fromhex(hex_contents.decode()).rstrip(b"\0")
+        cms = _der_prefix(bytes.fromhex(hex_contents.decode()))
         (tmp / f"content{n}.bin").write_bytes(content)
         (tmp / f"sig{n}.der").write_bytes(cms)
         proc = subprocess.run(
