@@ -35,6 +35,11 @@ def example(name: str, **changes: object) -> dict[str, object]:
     return {**data, **changes}
 
 
+def _numbered_example(name: str, agency: Organisation, clerk: Person, signer: Person) -> Letter:
+    """The example letter ``name`` written by ``clerk``, signed by ``signer`` and numbered."""
+    return numbered(create_letter(agency, example(name), author=clerk), author=clerk, signer=signer, clerk=clerk)
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(p.stem for p in EXAMPLES.glob("*.json")))
 def test_every_example_letter_round_trips_through_the_database(
@@ -84,7 +89,7 @@ def test_issuing_numbers_by_type(
     agency: Organisation, clerk: Person, signer: Person
 ) -> None:
     def make(name: str) -> Letter:
-        return numbered(create_letter(agency, example(name), author=clerk), author=clerk, signer=signer, clerk=clerk)
+        return _numbered_example(name, agency, clerk, signer)
 
     external = make("external")
     circular = make("stamped")
@@ -117,7 +122,7 @@ def test_number_date_and_subject_are_fixed_once_numbered(
     agency: Organisation, clerk: Person, signer: Person
 ) -> None:
     def make(name: str) -> Letter:
-        return numbered(create_letter(agency, example(name), author=clerk), author=clerk, signer=signer, clerk=clerk)
+        return _numbered_example(name, agency, clerk, signer)
 
     letter = make("external")
     with pytest.raises(StateRefused) as refused:
@@ -142,7 +147,7 @@ def test_a_correction_supersedes_the_original_when_numbered(
     agency: Organisation, clerk: Person, signer: Person
 ) -> None:
     def make(name: str) -> Letter:
-        return numbered(create_letter(agency, example(name), author=clerk), author=clerk, signer=signer, clerk=clerk)
+        return _numbered_example(name, agency, clerk, signer)
 
     original = make("external")
     correction = start_correction(original, actor=clerk)
@@ -159,7 +164,7 @@ def test_cancelling_a_numbered_letter_keeps_its_number_marked(
     agency: Organisation, clerk: Person, signer: Person
 ) -> None:
     def make(name: str) -> Letter:
-        return numbered(create_letter(agency, example(name), author=clerk), author=clerk, signer=signer, clerk=clerk)
+        return _numbered_example(name, agency, clerk, signer)
 
     letter = make("external")
     with pytest.raises(ValidationFailed):
