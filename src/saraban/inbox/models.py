@@ -62,6 +62,10 @@ class IncomingLetter(models.Model):
     )
     due_date = models.DateField(null=True, blank=True)  # the earliest due date of its open assignments
     returned_reason = models.TextField(blank=True)
+    # The validation report of the signatures of ``original``, computed on delivery and kept as it was.
+    validation = models.ForeignKey(
+        "signatures.ValidationRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         indexes = [
