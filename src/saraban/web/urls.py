@@ -20,5 +20,6 @@ urlpatterns = [
     path("directory/export/<str:what>.csv", directory.export_csv, name="directory-export"),
     path("directory/<int:pk>/", directory.organisation_page, name="directory-organisation"),
     path("directory/<int:pk>/edit/", directory.edit_organisation, name="directory-edit"),
+    path("certificates/", include("saraban.web.urls_certificates")),
     path("", include("saraban.web.urls_workflow")),
 ]
