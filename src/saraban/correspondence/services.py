@@ -250,6 +250,56 @@ def issue_number(letter: Letter, *, actor: Person, at: dt.datetime | None = None
     return letter
 
 
+def draw_number_at_signing(
+    letter: Letter, content: LetterContent, *, actor: Person, at: dt.datetime
+) -> tuple[LetterContent, int | None]:
+    """Draw the number and date of a letter signed with PKI, inside the signing transaction.
+
+    A PAdES-signed PDF cannot change afterwards, so such a letter is numbered as it is signed (the
+    registry clerk's numbering step is skipped). Returns the content with its number and date, and the
+    register entry's id. The caller holds the letter's row lock; a failure later in the transaction
+    rolls the number back, so none is burnt.
+    """
+    kind = book_kind_for(content)
+    today = local_date(at)
+    if kind is None:
+        return content.model_copy(update={"date": today}), None
+    provisional = number_template(kind, content.issuer.letter_code, at).replace("{n}", "1")
+    check_letter(content.model_copy(update={"number": provisional, "date": today}), issued=True)
+    allocation = register_outgoing(
+        letter.organisation_id, kind, letter_code=content.issuer.letter_code, at=at,
+        actor_label=f"{actor.display_name} (ลงนามดิจิทัล)",
+        fields=EntryFields(
+            letter_date=today, sender=content.owner_unit or content.issuer.name, recipient=content.recipient,
+            subject=content.subject, letter_id=letter.pk, registered_by_id=actor.pk,
+        ),
+    )
+    return content.model_copy(update={"number": allocation.letter_number, "date": today}), allocation.entry_id
+
+
+def finish_numbering_at_signing(
+    letter: Letter, content: LetterContent, *, actor: Person, entry_id: int | None, pdf: StoredFile
+) -> Letter:
+    """Record the number drawn by ``draw_number_at_signing``: the letter is numbered with its signed PDF."""
+    before = letter_snapshot(letter)
+    _copy_columns(letter, content)
+    letter.status = LetterStatus.NUMBERED
+    letter.pdf = pdf
+    letter.save()
+    record_event(
+        "letter.numbered", object_type="letter", object_id=letter.pk, organisation_id=letter.organisation_id,
+        actor=actor, before=before, after=letter_snapshot(letter),
+        detail={"number": content.number, "register_entry": entry_id, "at_signing": True},
+    )
+    if letter.supersedes_id:
+        Letter.objects.filter(pk=letter.supersedes_id).update(status=LetterStatus.SUPERSEDED)
+        record_event(
+            "letter.superseded", object_type="letter", object_id=letter.supersedes_id,
+            organisation_id=letter.organisation_id, actor=actor, detail={"by": letter.pk},
+        )
+    return letter
+
+
 @transaction.atomic
 def cancel_letter(letter: Letter, *, reason: str, actor: Person) -> Letter:
     """Cancel a letter; its number, if any, stays in the register marked ยกเลิก."""

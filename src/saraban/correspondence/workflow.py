@@ -7,6 +7,7 @@ English, with a stable code), writes the change and its audit event in one trans
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 
 from django.db import transaction
@@ -18,15 +19,16 @@ from saraban.core.errors import FieldProblem, PermissionRefused, StateRefused, V
 from saraban.core.thai import format_thai_datetime
 from saraban.directory.models import Organisation, Person, Role
 from saraban.directory.selectors import acting_appointments, current_roles
+from saraban.documents.models import StoredFile
 from saraban.documents.services import store_file
 from saraban.rendering.letters import render_letter
-from saraban.signatures.methods import SignerProof, signing_method
-from saraban.signatures.models import Signature, SignatureMethod
+from saraban.signatures.methods import PadesSignature, SignerProof, SigningMethod, signing_method
+from saraban.signatures.models import Signature, SignatureMethod, SigningCertificate
 
 from .content import check_letter
 from .kinds import LetterType
 from .models import Letter, LetterRecipient, LetterStatus, RecipientKind, ReviewStatus, ReviewStep
-from .services import DRAFTERS, require_author_or_clerk
+from .services import DRAFTERS, draw_number_at_signing, finish_numbering_at_signing, require_author_or_clerk
 from .snapshots import letter_snapshot
 
 
@@ -189,13 +191,51 @@ def _position_of(person: Person, organisation: Organisation) -> str:
 
 
 def sign_letter(
-    letter: Letter, *, actor: Person, proof: SignerProof, method: str = SignatureMethod.TYPED_NAME
+    letter: Letter,
+    *,
+    actor: Person,
+    proof: SignerProof,
+    method: str | SigningMethod = SignatureMethod.TYPED_NAME,
+    certificate: SigningCertificate | None = None,
 ) -> Signature:
     """Sign an approved letter: re-authenticate, render the PDF with the signature block, record it.
 
     The designated signer signs; an official with an acting appointment (รักษาราชการแทน) for the
     organisation that covers today may sign in their place, and the acting line is printed.
+    With a ``certificate`` (or a PAdES ``method`` opened for a batch) the letter is signed with PKI:
+    its number and date are drawn first, then the numbered letter is rendered and signed, and the
+    letter goes straight to "numbered" (a signed PDF cannot be changed to add the number later).
     """
+    signing = _signing_method(letter, actor, method, certificate)
+    opened_here = isinstance(signing, PadesSignature) and not signing.is_open
+    if opened_here:
+        assert isinstance(signing, PadesSignature)
+        signing.open(actor, proof)  # a wrong password or PIN is refused before anything is locked
+    try:
+        return _sign(letter, actor=actor, proof=proof, signing=signing)
+    finally:
+        if opened_here:
+            assert isinstance(signing, PadesSignature)
+            signing.close()
+
+
+def _signing_method(
+    letter: Letter, actor: Person, method: str | SigningMethod, certificate: SigningCertificate | None
+) -> SigningMethod:
+    if certificate is None:
+        return signing_method(method) if isinstance(method, str) else method
+    from saraban.signatures.selectors import usable_certificates
+
+    if certificate.pk not in {c.pk for c in usable_certificates(actor, letter.organisation_id)}:
+        raise _refuse_person(
+            "signature.certificate_unusable",
+            "ใบรับรองนี้ใช้ลงนามไม่ได้ (ไม่ใช่ของท่าน หมดอายุ ถูกเพิกถอน หรือยกเลิกแล้ว)",
+            "This certificate cannot be used: it is not yours, or it expired, was revoked or withdrawn",
+        )
+    return PadesSignature.for_certificate(certificate)
+
+
+def _sign(letter: Letter, *, actor: Person, proof: SignerProof, signing: SigningMethod) -> Signature:
     with transaction.atomic():
         letter = _locked(letter)
         if letter.status != LetterStatus.APPROVED:
@@ -218,22 +258,42 @@ def sign_letter(
             "mark": f"ลงนามอิเล็กทรอนิกส์ {format_thai_datetime(moment)}",
         })
         signed_content = content.model_copy(update={"signer": signer_block})
+        entry_id = None
+        if signing.numbers_on_signing:  # drawn first: the lock order of the numbering service
+            signed_content, entry_id = draw_number_at_signing(letter, signed_content, actor=actor, at=moment)
+        rendered = render_letter(signed_content)
         # The signing method checks the proof (re-authentication) before anything is written.
-        pdf = signing_method(method).sign(render_letter(signed_content), actor, proof)
+        pdf = signing.sign(rendered, actor, proof, position=position, at=moment)
         stored = store_file(pdf, "application/pdf")
         before = letter_snapshot(letter)
         letter.content = signed_content.model_dump(mode="json")
         letter.status = LetterStatus.SIGNED
         letter.pdf = stored
         letter.save()
+        pades = isinstance(signing, PadesSignature)
         signature = Signature.objects.create(
             letter=letter, signer=actor, role=Role.SIGNER, position_title=position,
-            acting_line=signer_block.acting_for if acting is not None else "", method=method, signed_at=moment,
-            pdf_sha256=stored.sha256, pdf=stored,
+            acting_line=signer_block.acting_for if acting is not None else "", method=signing.method,
+            signed_at=moment, pdf_sha256=stored.sha256, pdf=stored,
+            certificate=signing.certificate if isinstance(signing, PadesSignature) else None,
+            level=signing.level if isinstance(signing, PadesSignature) else "",
+            rendered_sha256=hashlib.sha256(rendered).hexdigest() if pades else "",
         )
         _audit(letter, "letter.signed", actor, before, signature=signature.pk, pdf_sha256=stored.sha256,
-               method=method, acting=acting or "")
+               method=signing.method, acting=acting or "")
+        if signing.numbers_on_signing:
+            finish_numbering_at_signing(letter, signed_content, actor=actor, entry_id=entry_id, pdf=stored)
+        if isinstance(signing, PadesSignature) and signing.level != "B-B":
+            organisation_id = letter.organisation_id
+            transaction.on_commit(lambda: _archive(stored, organisation_id))
     return signature
+
+
+def _archive(stored: StoredFile, organisation_id: int) -> None:
+    """Keep a timestamped PDF for LTA renewal (the renewal job adds document timestamps in time)."""
+    from saraban.signatures.archive import track_signed_pdf
+
+    track_signed_pdf(stored, organisation_id=organisation_id)
 
 
 @transaction.atomic

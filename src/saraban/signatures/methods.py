@@ -2,7 +2,7 @@
 
 The workflow asks a ``SigningMethod`` to sign the rendered PDF of a letter once the signer has proved
 who they are. The typed-name method of the 2021 amendment needs nothing more than that proof: the
-system records the signer, the time and the digest of the PDF. A PKI method (PAdES, next release)
+system records the signer, the time and the digest of the PDF. The PKI method (PAdES)
 returns a PDF that carries a cryptographic signature instead; both are recorded the same way.
 """
 
@@ -19,10 +19,12 @@ from django.contrib.auth import authenticate
 from saraban.core.errors import PermissionRefused
 from saraban.directory.models import Person
 
-from .models import SignatureMethod
+from .models import SignatureMethod, SigningCertificate
 
 if TYPE_CHECKING:
+    from .pades.appearance import SignatureAppearance
     from .pades.keys import KeySource
+    from .pades.sign import PadesSigner
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,16 @@ class SigningMethod(Protocol):
     """A way of signing a rendered letter."""
 
     method: SignatureMethod
+    # True when the signed PDF cannot change afterwards: the number and date are drawn before rendering.
+    numbers_on_signing: bool
 
-    def sign(self, pdf: bytes, signer: Person, proof: SignerProof) -> bytes:
-        """Check ``proof`` for ``signer`` and return the signed PDF; ``PermissionRefused`` otherwise."""
+    def sign(
+        self, pdf: bytes, signer: Person, proof: SignerProof, *, position: str = "", at: dt.datetime | None = None
+    ) -> bytes:
+        """Check ``proof`` for ``signer`` and return the signed PDF; ``PermissionRefused`` otherwise.
+
+        ``position`` and ``at`` are what the visible signature prints (the position signed as, the time).
+        """
         ...
 
 
@@ -56,22 +65,31 @@ class TypedNameSignature:
     """ลงนามโดยพิมพ์ชื่อ: the signer re-authenticates; the PDF is kept as rendered, with the mark."""
 
     method = SignatureMethod.TYPED_NAME
+    numbers_on_signing = False
 
-    def sign(self, pdf: bytes, signer: Person, proof: SignerProof) -> bytes:
+    def sign(
+        self, pdf: bytes, signer: Person, proof: SignerProof, *, position: str = "", at: dt.datetime | None = None
+    ) -> bytes:
+        """Re-authenticate and return ``pdf`` as it is."""
         reauthenticate(signer, proof)
         return pdf
 
 
 class PadesSignature:
-    """ลายมือชื่อดิจิทัล (PAdES): the key is opened with the proof (PKCS#12 password or token PIN).
+    """ลายมือชื่อดิจิทัล (PAdES) with a registered certificate (``SigningCertificate``).
 
-    ``open_key`` turns ``SignerProof.password`` into a ``KeySource`` (e.g. ``lambda pw:
-    Pkcs12Key.from_file(path, pw)`` or a ``Pkcs11Key``/``OrganisationSeal``); the key is closed right
-    after signing, so nothing that unlocks it is kept. The stamp goes into the letter's signature
-    block with a QR code to ``/verify?d=<sha256 of the rendered letter>``.
+    The key is opened with the proof (the PKCS#12 password or the token's PIN; for the organisation's
+    seal, whose PIN is held server-side, the proof is the person's own password) and closed right after
+    signing, so nothing that unlocks it is kept. A batch opens the key once (``open``) and signs every
+    letter in one session; ``close`` forgets it. The stamp goes into the letter's signature block with a
+    QR code to ``/verify?d=<sha256 of the rendered letter>``.
+
+    A signed PDF cannot change afterwards, so the workflow draws the letter's number and date before
+    rendering it for this method (``numbers_on_signing``).
     """
 
     method = SignatureMethod.PADES
+    numbers_on_signing = True
 
     def __init__(
         self,
@@ -82,74 +100,104 @@ class PadesSignature:
         trust_roots: list[Any] | None = None,
         base_url: str = "",
         visible: bool = True,
+        reauthenticate_with_password: bool = False,
+        certificate: SigningCertificate | None = None,
     ) -> None:
         self.open_key = open_key
         self.level = level
-        self.tsa_url = tsa_url
+        self.tsa_url = tsa_url or None
         self.trust_roots = trust_roots or []
         self.base_url = base_url
         self.visible = visible
+        self.reauthenticate_with_password = reauthenticate_with_password
+        self.certificate = certificate
+        self._session: PadesSigner | None = None
+        self._key: KeySource | None = None
 
-    def sign(self, pdf: bytes, signer: Person, proof: SignerProof) -> bytes:
-        """Open the key with ``proof``, sign ``pdf`` at the configured level and close the key."""
-        from .pades.appearance import letter_appearance, verify_url
+    @classmethod
+    def for_certificate(cls, certificate: SigningCertificate) -> PadesSignature:
+        """Signing with ``certificate`` at its organisation's level."""
+        from django.conf import settings
+
+        from .models import KeyLocation
+        from .policy import signing_level, tsa_url
+        from .registry import open_key
+        from .trust import trust_roots
+
+        return cls(
+            lambda secret: open_key(certificate, secret),
+            level=signing_level(certificate.organisation_id), tsa_url=tsa_url(), trust_roots=trust_roots(),
+            base_url=getattr(settings, "SARABAN_PUBLIC_URL", ""),
+            reauthenticate_with_password=certificate.key_location == KeyLocation.SEAL,
+            certificate=certificate,
+        )
+
+    def open(self, signer: Person, proof: SignerProof) -> None:
+        """Check the proof and open the key for a batch (``KeyUnavailable`` becomes ``PermissionRefused``)."""
         from .pades.keys import KeyUnavailable
-        from .pades.sign import sign_pdf
+        from .pades.sign import PadesSigner, SigningFailed
 
+        if self._session is not None:
+            return
+        if self.reauthenticate_with_password:
+            reauthenticate(signer, proof)
         try:
-            key = self.open_key(proof.password)
+            self._key = self.open_key(proof.password)
         except KeyUnavailable as exc:
             raise PermissionRefused(code=exc.code, message_th=exc.message_th, message_en=exc.message_en) from None
         try:
-            name = getattr(signer, "display_name", "") or signer.get_username()
-            appearance = letter_appearance(
-                pdf, signer_name=name, position=getattr(signer, "position_title", "") or "",
-                signed_at=dt.datetime.now(dt.UTC),
-                url=verify_url(hashlib.sha256(pdf).hexdigest(), self.base_url),
-            ) if self.visible else None
-            return sign_pdf(
-                pdf, key, level=self.level, tsa_url=self.tsa_url,  # type: ignore[arg-type]
-                trust_roots=self.trust_roots, visible=appearance,
+            self._session = PadesSigner(
+                self._key, level=self.level, tsa_url=self.tsa_url,  # type: ignore[arg-type]
+                trust_roots=self.trust_roots,
             )
+        except SigningFailed:
+            self.close()
+            raise
+
+    @property
+    def is_open(self) -> bool:
+        """Whether a batch opened the key."""
+        return self._session is not None
+
+    def close(self) -> None:
+        """Forget the key."""
+        if self._key is not None:
+            self._key.close()
+        self._key = None
+        self._session = None
+
+    def sign(
+        self, pdf: bytes, signer: Person, proof: SignerProof, *, position: str = "", at: dt.datetime | None = None
+    ) -> bytes:
+        """Sign ``pdf`` at the configured level (opening and closing the key unless a batch opened it)."""
+        batch = self._session is not None
+        if not batch:
+            self.open(signer, proof)
+        try:
+            assert self._session is not None
+            return self._session.sign(pdf, visible=self._appearance(pdf, signer, position, at))
         finally:
-            key.close()
+            if not batch:
+                self.close()
 
-    @classmethod
-    def from_settings(cls) -> PadesSignature | None:
-        """The PAdES method configured by ``settings.SARABAN_PADES`` (``None`` when not configured).
+    def _appearance(
+        self, pdf: bytes, signer: Person, position: str, at: dt.datetime | None
+    ) -> SignatureAppearance | None:
+        from .pades.appearance import letter_appearance, verify_url
 
-        ``SARABAN_PADES = {"p12": "/path/signer.p12"}`` or ``{"pkcs11": {"lib": …, "token_label": …,
-        "key_label": …}}``, plus optional ``"level"``, ``"tsa_url"``, ``"base_url"``.
-        """
-        from django.conf import settings
-
-        from .pades.keys import Pkcs11Key, Pkcs12Key
-        from .trust import trust_roots
-
-        config: dict[str, Any] | None = getattr(settings, "SARABAN_PADES", None)
-        if not config:
+        if not self.visible:
             return None
-        open_key: Callable[[str], KeySource]
-        if "p12" in config:
-            path = config["p12"]
-            open_key = lambda password: Pkcs12Key.from_file(path, password)  # noqa: E731
-        elif "pkcs11" in config:
-            token = dict(config["pkcs11"])
-            open_key = lambda pin: Pkcs11Key(pin=pin, **token)  # noqa: E731
-        else:
-            return None
-        return cls(open_key, level=config.get("level", "B-B"), tsa_url=config.get("tsa_url"),
-                   trust_roots=trust_roots(), base_url=config.get("base_url", ""))
+        name = getattr(signer, "display_name", "") or signer.get_username()
+        return letter_appearance(
+            pdf, signer_name=name, position=position, signed_at=at or dt.datetime.now(dt.UTC),
+            url=verify_url(hashlib.sha256(pdf).hexdigest(), self.base_url),
+        )
 
 
 def signing_method(name: str = SignatureMethod.TYPED_NAME) -> SigningMethod:
-    """The signing method called ``name``."""
+    """The signing method called ``name`` (PAdES needs a certificate: ``PadesSignature.for_certificate``)."""
     if name == SignatureMethod.TYPED_NAME:
         return TypedNameSignature()
-    if name == SignatureMethod.PADES:
-        pades = PadesSignature.from_settings()
-        if pades is not None:
-            return pades
     raise PermissionRefused(
         code="signature.method_unavailable",
         message_th="วิธีลงนามนี้ยังไม่เปิดใช้งาน",

@@ -29,6 +29,9 @@ class Signature(models.Model):
         "SigningCertificate", null=True, blank=True, on_delete=models.PROTECT, related_name="signatures"
     )
     level = models.CharField(max_length=10, blank=True)
+    # SHA-256 of the letter as rendered before the PAdES signature was applied: the letter's QR code
+    # carries it (the signed file's own digest cannot be known while drawing the stamp).
+    rendered_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         ordering = ["signed_at"]
@@ -223,3 +226,14 @@ class SigningBatchItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id}#{self.position} letter {self.letter_id} {self.status}"
+
+
+class SigningPolicy(models.Model):
+    """How an organisation signs its outgoing letters with PKI (its PAdES level)."""
+
+    organisation = models.OneToOneField("directory.Organisation", on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=10)  # B-B, B-T, B-LT or B-LTA
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}: {self.level}"
