@@ -255,7 +255,8 @@ def _sign(letter: Letter, *, actor: Person, proof: SignerProof, signing: Signing
             "name": actor.display_name,
             "position": position,
             "acting_for": acting if acting is not None else content.signer.acting_for,
-            "mark": f"ลงนามอิเล็กทรอนิกส์ {format_thai_datetime(moment)}",
+            # A PAdES signature draws its own stamp (name, position, date, QR code) in the blank room.
+            "mark": "" if isinstance(signing, PadesSignature) else f"ลงนามอิเล็กทรอนิกส์ {format_thai_datetime(moment)}",
         })
         signed_content = content.model_copy(update={"signer": signer_block})
         entry_id = None

@@ -33,8 +33,10 @@ from saraban.exchange.models import Dispatch
 from saraban.exchange.services import send_letter
 from saraban.inbox import services as inbox
 from saraban.signatures.methods import SignerProof
+from saraban.signatures.models import SigningCertificate
 
 from .organisations import ORGANISATIONS, PEOPLE, SUBJECTS
+from .pki import SHORT_LIVED, demo_ca, issue_pkcs12
 
 BKK = ZoneInfo("Asia/Bangkok")
 
@@ -92,7 +94,9 @@ def load_demo(password: str, *, letters_per_org: int = 25, seed: int = 2569) -> 
     if created:
         with transaction.atomic():
             _build_directory(password)
-        _build_letters(letters_per_org, random.Random(seed), password)
+        rng = random.Random(seed)
+        _build_letters(letters_per_org, rng, password)
+        _build_pki_letters(_issue_certificates(password), rng, password)
     from saraban.rollout.demo import load_rollout_demo  # the programme console's demo; loads itself once
 
     load_rollout_demo(password)
@@ -191,6 +195,54 @@ def _build_letters(per_org: int, rng: random.Random, password: str) -> None:
             _receive(dispatch, rng, people)
         if fate > 0.85:
             close_letter(letter, actor=clerk)
+
+
+def _issue_certificates(password: str) -> dict[int, SigningCertificate]:
+    """A demo certificate (PKCS#12, encrypted with the demo password) for every demo signer."""
+    from saraban.signatures.registry import register_pkcs12
+
+    ca = demo_ca()
+    issued: dict[int, SigningCertificate] = {}
+    for username, _th, name_en, org_id, role, _position_title in PEOPLE:
+        if role != "signer":
+            continue
+        person = Person.objects.get(username=username)
+        org = Organisation.objects.get(identifier=org_id)
+        data = issue_pkcs12(
+            ca, common_name=name_en, organisation=org.name_en or org.name_th, email=person.email,
+            password=password, days=SHORT_LIVED.get(username, 365),
+        )
+        issued[person.pk] = register_pkcs12(
+            organisation=org, holder=person, data=data, password=password, actor=person,
+            label="ใบรับรองสาธิต / demo certificate",
+        )
+    return issued
+
+
+def _build_pki_letters(certificates: dict[int, SigningCertificate], rng: random.Random, password: str) -> None:
+    """Today's letters signed with the demo certificates (PAdES), sent; and a pile waiting for a batch."""
+    proof = SignerProof(password)
+    recipients = [o for o in Organisation.objects.exclude(kind="division")
+                  if RoleAssignment.objects.filter(organisation=o, role="central_clerk").exists()]
+    for certificate in certificates.values():
+        org = certificate.organisation
+        signer = certificate.holder
+        clerk = RoleAssignment.objects.filter(organisation=org, role="central_clerk").select_related("person").first()
+        if clerk is None or signer is None:
+            continue
+        waiting = 12 if org.identifier in ("opm-ops", "nakhon-nonthaburi") else 0
+        for n in range(3 + waiting):
+            to = rng.sample([o for o in recipients if o.pk != org.pk], k=1)
+            content = _letter(org, to[0], rng.choice(SUBJECTS), rng)
+            content["signer"] = {"name": signer.name_th, "position": _position(signer, org)}
+            letter = create_letter(org, content, author=clerk.person)
+            set_recipients(letter, to, [], actor=clerk.person)
+            letter = submit_for_review(letter, actor=clerk.person, reviewers=[], signer=signer)
+            if n >= 3:
+                continue  # approved: waiting for the signer's batch
+            sign_letter(letter, actor=signer, proof=proof, certificate=certificate)  # numbered as it is signed
+            letter.refresh_from_db()
+            send_letter(letter, actor=clerk.person)
 
 
 def _position(person: Person, org: Organisation) -> str:

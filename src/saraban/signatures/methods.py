@@ -67,11 +67,16 @@ class TypedNameSignature:
     method = SignatureMethod.TYPED_NAME
     numbers_on_signing = False
 
+    def __init__(self, *, reauthenticated: bool = False) -> None:
+        """``reauthenticated``: the signer already proved it is them for a whole batch."""
+        self.reauthenticated = reauthenticated
+
     def sign(
         self, pdf: bytes, signer: Person, proof: SignerProof, *, position: str = "", at: dt.datetime | None = None
     ) -> bytes:
-        """Re-authenticate and return ``pdf`` as it is."""
-        reauthenticate(signer, proof)
+        """Re-authenticate (unless done for the batch) and return ``pdf`` as it is."""
+        if not self.reauthenticated:
+            reauthenticate(signer, proof)
         return pdf
 
 

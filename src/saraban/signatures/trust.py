@@ -2,7 +2,8 @@
 
 The roots come from ``settings.SARABAN_TRUST_ROOTS`` (a list of PEM/DER files or folders of them) or,
 when that setting is absent, from the environment variable ``SARABAN_TRUST_ROOTS`` (paths separated
-by ``os.pathsep``). Nothing is fetched from the network. ``trust/README.md`` explains how to add
+by ``os.pathsep``), plus every certificate file in ``SARABAN_HOME/trust``. Nothing is fetched
+from the network. ``trust/README.md`` explains how to add
 Thailand's National Root CA hierarchy.
 """
 
@@ -30,7 +31,18 @@ def configured_root_paths() -> list[Path]:
         configured = [p for p in env.split(os.pathsep) if p.strip()]
     elif isinstance(configured, str | Path):
         configured = [configured]
-    return [Path(p) for p in configured]
+    paths = [Path(p) for p in configured]
+    local = local_trust_dir()
+    if local.is_dir():
+        paths.append(local)
+    return paths
+
+
+def local_trust_dir() -> Path:
+    """``SARABAN_HOME/trust``: roots added on this installation (the demo puts its own root here)."""
+    from django.conf import settings
+
+    return Path(settings.SARABAN_HOME) / "trust"
 
 
 def load_certificates(paths: Iterable[str | Path]) -> list[x509.Certificate]:
