@@ -2,10 +2,13 @@
 
 from django.urls import path
 
-from .views import inbox, letters, work
+from .views import inbox, letters, signing, work
 
 urlpatterns = [
     path("work/", work.work_queue, name="work"),
+    path("work/sign/", signing.batch_new, name="sign-batch"),
+    path("work/sign/<int:pk>/", signing.batch_page, name="sign-batch-page"),
+    path("work/sign/<int:pk>/resume/", signing.batch_resume, name="sign-batch-resume"),
     path("letters/drafts/", letters.drafts, name="letter-drafts"),
     path("letters/new/", letters.new_letter, name="letter-new"),
     path("letters/preview/", letters.preview, name="letter-preview"),

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from asn1crypto import x509 as asn1_x509
 from django import forms
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
 
 from saraban.access.policy import today
+from saraban.core.thai import format_thai_date
 from saraban.correspondence.content import LetterContent
 from saraban.correspondence.kinds import SUBTYPES, LetterSubtype, LetterType, Secrecy, Urgency
 from saraban.correspondence.models import Letter, RecipientKind
 from saraban.directory.models import Organisation, OrganisationKind, Person, Role, RoleAssignment
 from saraban.directory.selectors import unit_ids_under
+from saraban.signatures.models import KeyLocation, SigningCertificate
+from saraban.signatures.registry import common_name
 
 from .base import BilingualForm
 
@@ -304,10 +310,61 @@ class CommentForm(BilingualForm):
 
 
 class SignForm(BilingualForm):
-    """ลงนาม: the signer types their password again (re-authentication)."""
+    """ลงนาม: with a registered certificate (PAdES) or by typed name; the signer proves it is them.
 
-    labels = {"password": ("รหัสผ่านของท่าน (ยืนยันตัวตนก่อนลงนาม)", "Your password (to confirm it is you)")}
-    password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    The proof is the PKCS#12 file's password, the token's PIN, or (typed name, organisation seal) the
+    signer's own sign-in password. It is used for this signature only and never kept.
+    """
+
+    labels = {"how": ("ลงนามด้วย", "Sign with"), "password": ("รหัสผ่านหรือ PIN", "Password or PIN")}
+    how = forms.ChoiceField(widget=forms.RadioSelect)
+    password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "off"}))
+
+    def __init__(self, *args: Any, request: HttpRequest, certificates: Sequence[SigningCertificate] = (),
+                 **kwargs: Any) -> None:
+        super().__init__(*args, request=request, **kwargs)
+        self.certificates = {f"cert-{c.pk}": c for c in certificates}
+        choices = [(key, self._certificate_label(c)) for key, c in self.certificates.items()]
+        choices.append(("typed", self.t(
+            "พิมพ์ชื่อในระบบ (ใส่รหัสผ่านเข้าระบบของท่าน)", "Typed name in this system (enter your sign-in password)"
+        )))
+        field = self.fields["how"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = choices
+        field.initial = choices[0][0]
+
+    def _certificate_label(self, certificate: SigningCertificate) -> str:
+        expires = format_thai_date(timezone.localtime(certificate.not_after).date(), use_thai_digits=False)
+        name = common_name(asn1_x509.Certificate.load(bytes(certificate.certificate)).subject)
+        if certificate.key_location == KeyLocation.SEAL:
+            return self.t(f"ตราประทับอิเล็กทรอนิกส์ของหน่วยงาน: {name} (หมดอายุ {expires}) — ใส่รหัสผ่านเข้าระบบของท่าน",
+                          f"The organisation's seal: {name} (expires {expires}) — enter your sign-in password")
+        if certificate.key_location == KeyLocation.TOKEN:
+            return self.t(f"ลายมือชื่อดิจิทัลในโทเคน: {name} (หมดอายุ {expires}) — ใส่ PIN ของโทเคน",
+                          f"Digital signature on a token: {name} (expires {expires}) — enter the token's PIN")
+        return self.t(f"ลายมือชื่อดิจิทัล: {name} (หมดอายุ {expires}) — ใส่รหัสผ่านไฟล์ใบรับรอง",
+                      f"Digital signature: {name} (expires {expires}) — enter the certificate file's password")
+
+    def chosen_certificate(self) -> SigningCertificate | None:
+        """The certificate chosen, or ``None`` for the typed-name signature."""
+        return self.certificates.get(self.cleaned_data["how"])
+
+
+class BatchSignForm(SignForm):
+    """ลงนามหลายฉบับ: the letters to sign, how, and one password or PIN for all of them."""
+
+    labels = {**SignForm.labels, "letters": ("หนังสือที่จะลงนาม", "Letters to sign")}
+    letters = forms.TypedMultipleChoiceField(coerce=int, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args: Any, request: HttpRequest, letters: Sequence[Letter] = (),
+                 certificates: Sequence[SigningCertificate] = (), **kwargs: Any) -> None:
+        super().__init__(*args, request=request, certificates=certificates, **kwargs)
+        field = self.fields["letters"]
+        assert isinstance(field, forms.TypedMultipleChoiceField)
+        field.choices = [(letter.pk, letter.subject) for letter in letters]
+        field.error_messages["invalid_choice"] = self.t(
+            "มีหนังสือที่ไม่ได้รอการลงนามของท่านแล้ว โปรดเลือกใหม่", "A letter no longer awaits your signature; choose again"
+        )
 
 
 class ReasonForm(BilingualForm):

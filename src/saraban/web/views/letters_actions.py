@@ -31,6 +31,8 @@ from saraban.documents.services import read_file
 from saraban.exchange.services import send_letter
 from saraban.rendering.letters import render_letter
 from saraban.signatures.methods import SignerProof
+from saraban.signatures.models import SigningCertificate
+from saraban.signatures.selectors import usable_certificates
 from saraban.web.forms.letters import CommentForm, ReasonForm, SignForm, SubmitForm
 from saraban.web.i18n import text
 
@@ -112,7 +114,7 @@ def letter_context(
     action_forms: dict[str, forms.Form] = {
         "submit": submit,
         "review": CommentForm(request=request),
-        "sign": SignForm(request=request),
+        "sign": SignForm(request=request, certificates=_certificates(person, letter)),
         "cancel": ReasonForm(request=request, prefix="cancel"),
     }
     for action, form in (bound or {}).items():
@@ -153,7 +155,7 @@ def perform(request: HttpRequest, letter: Letter, person: Person, action: str) -
         target = _STEPS[action](letter, person, form)
     except SarabanError as exc:
         message = errors.message_of(request, exc)
-        if form is not None and exc.code == "signature.reauthentication_failed":
+        if form is not None and exc.code in PROOF_REFUSED:
             form.add_error("password", message)  # wrong password: say so next to the box
             message = ""
         elif form is not None and exc.problems:
@@ -173,7 +175,9 @@ def _bound_form(request: HttpRequest, letter: Letter, action: str) -> forms.Form
     if action in ("approve", "return"):
         return CommentForm(request.POST, request=request)
     if action == "sign":
-        return SignForm(request.POST, request=request)
+        person = request.user
+        assert isinstance(person, Person)
+        return SignForm(request.POST, request=request, certificates=_certificates(person, letter))
     if action == "cancel":
         return ReasonForm(request.POST, request=request, prefix="cancel")
     return None
@@ -200,9 +204,19 @@ def _correct(letter: Letter, person: Person, form: forms.Form | None) -> str:
 
 
 def _sign(letter: Letter, person: Person, form: forms.Form | None) -> str:
-    assert form is not None
-    sign_letter(letter, actor=person, proof=SignerProof(form.cleaned_data["password"]))
+    assert isinstance(form, SignForm)
+    proof = SignerProof(form.cleaned_data["password"])
+    sign_letter(letter, actor=person, proof=proof, certificate=form.chosen_certificate())
     return _page(letter)
+
+
+def _certificates(person: Person, letter: Letter) -> list[SigningCertificate]:
+    """The certificates ``person`` may sign this letter with (none: only the typed-name signature)."""
+    return usable_certificates(person, letter.organisation_id)
+
+
+# Refusals that mean "the password or PIN was wrong": shown next to the box.
+PROOF_REFUSED = {"signature.reauthentication_failed", "key.pkcs12_unlock_failed", "key.token_unlock_failed"}
 
 
 def _cancel(letter: Letter, person: Person, form: forms.Form | None) -> str:

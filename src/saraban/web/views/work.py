@@ -135,7 +135,7 @@ def work_queue(request: HttpRequest) -> HttpResponse:
     if roles["reviewer"]:
         add("review", t("รอตรวจสอบ", "To review"), _letters(request, awaiting_my_review(person)))
     if roles["executive"]:
-        add("sign", t("รอลงนาม", "To sign"), _letters(request, awaiting_my_signature(person)))
+        add("sign", t("รอลงนาม", "To sign"), _letters(request, awaiting_my_signature(person)), "/work/sign/")
     if roles["clerk"]:
         add("number", t("รอออกเลข", "To number"), _letters(request, awaiting_number(person, roles["clerk"])))
         to_send = letters_visible_to(person).filter(organisation_id__in=roles["clerk"], status=LetterStatus.NUMBERED)

@@ -1,0 +1,188 @@
+"""The workflow's signing step with a registered certificate (PAdES), and batch signing.
+
+A letter signed with PKI gets its number and date as it is signed (a signed PDF cannot change), its
+PDF validates with the test PKI's root, and a wrong password burns no number. A batch signs many
+letters with one password entry and can be resumed after an interruption.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import override_settings
+
+from saraban.core.errors import PermissionRefused
+from saraban.correspondence.models import Letter, LetterStatus
+from saraban.correspondence.services import create_letter
+from saraban.correspondence.workflow import return_for_changes, sign_letter, submit_for_review
+from saraban.directory.models import Organisation, Person
+from saraban.directory.services import assign_role, create_person
+from saraban.documents.services import read_file
+from saraban.registers.models import RegisterEntry
+from saraban.signatures import batch as batch_service
+from saraban.signatures.batch import batch_progress, resume_batch, start_batch
+from saraban.signatures.methods import SignerProof
+from saraban.signatures.models import ArchivedPdf, BatchStatus, ItemStatus, SignatureMethod, SigningCertificate
+from saraban.signatures.pades.verify import verify_pdf
+from saraban.signatures.registry import register_pkcs12
+from saraban.signatures.trust import trust_roots
+
+from ..helpers import PASSWORD
+from ..test_letters import example
+from .pki import PASSWORD as P12_PASSWORD
+from .pki import TestPki
+
+
+@pytest.fixture
+def certificate(pki: TestPki, agency: Organisation, signer: Person) -> SigningCertificate:
+    data = pki.path("signer.p12").read_bytes()
+    return register_pkcs12(organisation=agency, holder=signer, data=data, password=P12_PASSWORD, actor=signer)
+
+
+@pytest.fixture
+def trusting(pki: TestPki) -> Any:
+    with override_settings(SARABAN_TRUST_ROOTS=[str(pki.path("root.cert.pem"))]):
+        yield
+
+
+def approved(agency: Organisation, clerk: Person, signer: Person, subject: str = "") -> Letter:
+    changes = {"subject": subject} if subject else {}
+    letter = create_letter(agency, example("external", **changes), author=clerk)
+    return submit_for_review(letter, actor=clerk, reviewers=[], signer=signer)
+
+
+@pytest.mark.django_db
+def test_a_pades_signature_numbers_the_letter_and_validates(
+    agency: Organisation, clerk: Person, signer: Person, certificate: SigningCertificate, trusting: None,
+) -> None:
+    letter = approved(agency, clerk, signer)
+    signature = sign_letter(letter, actor=signer, proof=SignerProof(P12_PASSWORD), certificate=certificate)
+    letter.refresh_from_db()
+    assert letter.status == LetterStatus.NUMBERED
+    assert letter.number == "นร 0105/1"
+    assert letter.pdf is not None and letter.pdf.sha256 == signature.pdf_sha256
+    assert signature.method == SignatureMethod.PADES and signature.level == "B-B"
+    assert signature.certificate == certificate and len(signature.rendered_sha256) == 64
+    assert RegisterEntry.objects.get(letter=letter).letter_number == "นร 0105/1"
+    report = verify_pdf(read_file(signature.pdf_sha256), trust_roots())
+    assert report.indication == "TOTAL_PASSED", report
+    assert [s.level for s in report.signatures] == ["B-B"]
+
+
+@pytest.mark.django_db
+def test_a_wrong_password_burns_no_number(
+    agency: Organisation, clerk: Person, signer: Person, certificate: SigningCertificate,
+) -> None:
+    letter = approved(agency, clerk, signer)
+    with pytest.raises(PermissionRefused) as refused:
+        sign_letter(letter, actor=signer, proof=SignerProof("not-the-password"), certificate=certificate)
+    assert refused.value.code == "key.pkcs12_unlock_failed"
+    letter.refresh_from_db()
+    assert letter.status == LetterStatus.APPROVED and not letter.number
+    assert not RegisterEntry.objects.exists()
+    sign_letter(letter, actor=signer, proof=SignerProof(P12_PASSWORD), certificate=certificate)
+    assert Letter.objects.get(pk=letter.pk).number == "นร 0105/1"
+
+
+@pytest.mark.django_db
+def test_nobody_signs_with_another_persons_certificate(
+    agency: Organisation, clerk: Person, signer: Person, certificate: SigningCertificate,
+) -> None:
+    deputy = create_person(username="deputy", name_th="นายรอง ลงนาม", password=PASSWORD)
+    assign_role(deputy, agency, "signer", position_title="ผู้ช่วยปลัด")
+    letter = approved(agency, clerk, deputy)
+    with pytest.raises(PermissionRefused) as refused:
+        sign_letter(letter, actor=deputy, proof=SignerProof(P12_PASSWORD), certificate=certificate)
+    assert refused.value.code == "signature.certificate_unusable"
+
+
+@pytest.mark.django_db
+def test_b_lta_with_the_tsa_and_the_archive_tracks_it(
+    pki: TestPki, agency: Organisation, clerk: Person, signer: Person, certificate: SigningCertificate,
+    trusting: None, django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    letter = approved(agency, clerk, signer)
+    with override_settings(SARABAN_PADES={"tsa_url": pki.tsa_url, "level": ""}), \
+            django_capture_on_commit_callbacks(execute=True):
+        signature = sign_letter(letter, actor=signer, proof=SignerProof(P12_PASSWORD), certificate=certificate)
+    assert signature.level == "B-LTA"
+    report = verify_pdf(read_file(signature.pdf_sha256), trust_roots())
+    assert report.indication == "TOTAL_PASSED", report
+    assert report.signatures[0].level == "B-LTA"
+    assert ArchivedPdf.objects.filter(original__sha256=signature.pdf_sha256).exists()
+
+
+@pytest.mark.django_db
+def test_a_batch_signs_every_letter_with_one_password(
+    agency: Organisation, clerk: Person, signer: Person, certificate: SigningCertificate, trusting: None,
+) -> None:
+    letters = [approved(agency, clerk, signer, f"เรื่องที่ {n}") for n in range(1, 5)]
+    batch = start_batch(
+        signer=signer, organisation=agency, letter_ids=[x.pk for x in letters],
+        proof=SignerProof(P12_PASSWORD), certificate=certificate, background=False,
+    )
+    progress = batch_progress(batch)
+    assert (progress.total, progress.signed, progress.failed, progress.status) == (4, 4, 0, BatchStatus.DONE)
+    numbers = [Letter.objects.get(pk=x.pk).number for x in letters]
+    assert numbers == [f"นร 0105/{n}" for n in range(1, 5)]
+    for letter in letters:
+        pdf = read_file(Letter.objects.get(pk=letter.pk).pdf_id)  # type: ignore[arg-type]
+        assert verify_pdf(pdf, trust_roots()).indication == "TOTAL_PASSED"
+
+
+@pytest.mark.django_db
+def test_a_wrong_password_starts_no_batch(
+    agency: Organisation, clerk: Person, signer: Person, certificate: SigningCertificate,
+) -> None:
+    letter = approved(agency, clerk, signer)
+    with pytest.raises(PermissionRefused):
+        start_batch(signer=signer, organisation=agency, letter_ids=[letter.pk], proof=SignerProof("wrong"),
+                    certificate=certificate, background=False)
+    assert not batch_service.SigningBatch.objects.exists()
+    assert Letter.objects.get(pk=letter.pk).status == LetterStatus.APPROVED
+
+
+@pytest.mark.django_db
+def test_only_letters_awaiting_my_signature_go_into_a_batch(
+    agency: Organisation, clerk: Person, signer: Person,
+) -> None:
+    draft = create_letter(agency, example("external"), author=clerk)
+    with pytest.raises(PermissionRefused) as refused:
+        start_batch(signer=signer, organisation=agency, letter_ids=[draft.pk], proof=SignerProof(PASSWORD),
+                    background=False)
+    assert refused.value.code == "batch.not_signable"
+
+
+@pytest.mark.django_db
+def test_an_interrupted_batch_resumes_where_it_stopped(
+    agency: Organisation, clerk: Person, signer: Person, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    letters = [approved(agency, clerk, signer, f"เรื่องที่ {n}") for n in range(1, 4)]
+    # The second letter is sent back while the batch runs: it fails, the others are signed.
+    from saraban.correspondence import workflow
+
+    real_sign = workflow.sign_letter
+
+    def sign_but_second_returned(letter: Letter, **kwargs: Any) -> Any:
+        if letter.pk == letters[1].pk and not getattr(sign_but_second_returned, "done", False):
+            sign_but_second_returned.done = True  # type: ignore[attr-defined]
+            return_for_changes(letter, actor=signer, comment="แก้ไขวันที่")
+        return real_sign(letter, **kwargs)
+
+    monkeypatch.setattr(workflow, "sign_letter", sign_but_second_returned)
+    batch = start_batch(signer=signer, organisation=agency, letter_ids=[x.pk for x in letters],
+                        proof=SignerProof(PASSWORD), background=False)
+    progress = batch_progress(batch)
+    assert (progress.signed, progress.failed, progress.status) == (2, 1, BatchStatus.INTERRUPTED)
+    failed = batch.items.get(status=ItemStatus.FAILED)
+    assert failed.letter_id == letters[1].pk and "สถานะ" in failed.error
+    # Back for signature: resume signs only what is left (typed name: the sign-in password again).
+    submit_for_review(Letter.objects.get(pk=letters[1].pk), actor=clerk, reviewers=[], signer=signer)
+    with pytest.raises(PermissionRefused):
+        resume_batch(batch, actor=signer, proof=SignerProof("wrong"), background=False)
+    resume_batch(batch, actor=signer, proof=SignerProof(PASSWORD), background=False)
+    progress = batch_progress(batch)
+    assert (progress.signed, progress.failed, progress.status) == (3, 0, BatchStatus.DONE)
+    assert all(Letter.objects.get(pk=x.pk).status == LetterStatus.SIGNED for x in letters)
