@@ -186,3 +186,17 @@ def test_an_interrupted_batch_resumes_where_it_stopped(
     progress = batch_progress(batch)
     assert (progress.signed, progress.failed, progress.status) == (3, 0, BatchStatus.DONE)
     assert all(Letter.objects.get(pk=x.pk).status == LetterStatus.SIGNED for x in letters)
+
+
+@pytest.mark.django_db
+def test_the_qr_code_of_a_signed_letter_opens_its_verification(
+    agency: Organisation, clerk: Person, signer: Person, certificate: SigningCertificate, trusting: None,
+) -> None:
+    from django.test import Client
+
+    signature = sign_letter(approved(agency, clerk, signer), actor=signer, proof=SignerProof(P12_PASSWORD),
+                            certificate=certificate)
+    page = Client().get(f"/verify?d={signature.rendered_sha256}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "นร 0105/1" in html and "ถูกต้อง" in html

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
@@ -46,7 +47,11 @@ def verify(request: HttpRequest) -> HttpResponse:
             context["error"] = text(request, "รหัสตรวจสอบไม่ถูกต้อง", "This verification code is malformed")
             status = 400
         else:
-            signature = Signature.objects.filter(pdf_sha256=digest).select_related("letter", "signer").first()
+            # The QR code carries the digest of the letter as rendered just before it was signed.
+            signature = (
+                Signature.objects.filter(Q(pdf_sha256=digest) | Q(rendered_sha256=digest))
+                .select_related("letter__organisation", "signer").first()
+            )
             if signature is None:
                 context["error"] = text(
                     request, "ไม่พบเอกสารที่มีรหัสนี้ในระบบ เอกสารอาจถูกแก้ไขหรือไม่ได้ออกจากระบบนี้",
@@ -55,5 +60,5 @@ def verify(request: HttpRequest) -> HttpResponse:
                 status = 404
             else:
                 context["signature"] = signature
-                context["report"] = verify_pdf(read_file(digest), trust_roots())
+                context["report"] = verify_pdf(read_file(signature.pdf_sha256), trust_roots())
     return render(request, "web/verify.html", context, status=status)
