@@ -156,7 +156,36 @@ CACHES = {
 # Background work: Django's task API with the broker-less database backend.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# E-mail (certificate expiry warnings): an SMTP server when SARABAN_SMTP_HOST is set, otherwise each
+# message is written as a file into SARABAN_HOME/mail (Django's MAILERS setting).
+if os.environ.get("SARABAN_SMTP_HOST"):
+    _smtp_port = int(os.environ.get("SARABAN_SMTP_PORT", "587"))
+    EMAIL_MAILER = {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": os.environ["SARABAN_SMTP_HOST"], "port": _smtp_port,
+            "username": os.environ.get("SARABAN_SMTP_USER", ""),
+            "password": os.environ.get("SARABAN_SMTP_PASSWORD", ""),
+            "use_tls": _smtp_port == 587, "use_ssl": _smtp_port == 465, "timeout": 30,
+        },
+    }
+else:
+    EMAIL_MAILER = {
+        "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "OPTIONS": {"file_path": str(SARABAN_HOME / "mail")},
+    }
+MAILERS = {"default": EMAIL_MAILER}
+DEFAULT_FROM_EMAIL = os.environ.get("SARABAN_EMAIL_FROM", "Saraban <saraban@localhost>")
+
 # Saraban's own settings.
+# The address people reach this deployment at: printed in the QR codes of signed letters.
+SARABAN_PUBLIC_URL = os.environ.get("SARABAN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# PKI signing (PAdES): the time-stamping authority, and the level when an organisation chose none
+# (B-LTA when a TSA is configured, else B-B).
+SARABAN_PADES = {
+    "tsa_url": os.environ.get("SARABAN_TSA_URL", ""),
+    "level": os.environ.get("SARABAN_PADES_LEVEL", ""),
+}
 SARABAN_BLOB_STORE = {
     "BACKEND": "saraban.documents.storage.LocalBlobStore",
     "OPTIONS": {"root": SARABAN_HOME / "blobs"},

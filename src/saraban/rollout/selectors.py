@@ -154,10 +154,27 @@ class SigningCertificate:
 def signing_certificates(org: Organisation) -> list[SigningCertificate]:
     """The signing certificates of ``org``, soonest expiry first.
 
-    Today these are the certificates the agency reported. When Saraban's certificate registry
-    (signatures) exists, the certificates it holds for an agency that uses Saraban will be read from
-    there first, with ``source="registry"``, and reported ones kept only for the others.
+    The certificates registered in Saraban's certificate registry come first (``source="registry"``;
+    their cost and budget are not known there); the ones the agency reported are listed only when the
+    registry holds none for it.
     """
+    from asn1crypto import x509
+
+    from saraban.core.thai import local_date
+    from saraban.signatures.registry import common_name
+    from saraban.signatures.selectors import organisation_certificates
+
+    registered = [
+        SigningCertificate(
+            c.organisation_id,
+            c.holder.display_name if c.holder else "ตราประทับของหน่วยงาน",
+            common_name(x509.Certificate.load(bytes(c.certificate)).issuer),
+            local_date(c.not_after), Decimal(0), "", "registry",
+        )
+        for c in organisation_certificates(org).filter(active=True).order_by("not_after", "pk")
+    ]
+    if registered:
+        return registered
     return [
         SigningCertificate(c.organisation_id, c.holder, c.provider, c.expires_on, c.yearly_cost, c.budget_source,
                            "reported")

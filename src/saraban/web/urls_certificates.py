@@ -1,5 +1,13 @@
 """Routes of the certificate registry pages (ใบรับรองอิเล็กทรอนิกส์), under ``/certificates/``."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from .views import certificates
+
+urlpatterns = [
+    path("", certificates.my_certificates, name="certificates"),
+    path("organisation/", certificates.organisation_page, name="certificates-organisation"),
+    path("<int:pk>/withdraw/", certificates.withdraw_certificate, name="certificate-withdraw"),
+    path("<int:pk>/check/", certificates.check_certificate, name="certificate-check"),
+    path("notices/<int:pk>/read/", certificates.read_notice, name="certificate-notice-read"),
+]
