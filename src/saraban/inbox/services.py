@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +25,9 @@ from saraban.rendering.stamps import PdfError, images_to_pdf, readable_pdf, rend
 
 from .models import Assignment, AssignmentStatus, Endorsement, IncomingLetter, IncomingSource, IncomingStatus
 from .snapshots import incoming_snapshot
+
+if TYPE_CHECKING:
+    from saraban.signatures.models import ValidationRecord
 
 CLERKS = (Role.CENTRAL_CLERK, Role.UNIT_CLERK)
 
@@ -54,7 +58,11 @@ def _clerk(actor: Person, organisation: Organisation | int) -> None:
 
 
 def receive_electronic(dispatch: Dispatch, pdf: bytes) -> IncomingLetter:
-    """Put a dispatched letter in the recipient organisation's inbox (status: awaiting registration)."""
+    """Put a dispatched letter in the recipient organisation's inbox (status: awaiting registration).
+
+    Once the delivery commits, ``validate_received_letter`` is queued: the worker keeps the report of
+    the letter's signatures as they were on receipt (``record_receipt_validation``).
+    """
     from saraban.correspondence.models import Letter
 
     letter = Letter.objects.select_related("organisation").get(pk=dispatch.letter_id)
@@ -68,7 +76,46 @@ def receive_electronic(dispatch: Dispatch, pdf: bytes) -> IncomingLetter:
         enclosures=[e.model_dump(mode="json") for e in content.enclosures], delivered_at=dispatch.sent_at,
     )
     _audit(incoming, "incoming.delivered", None, None, dispatch=dispatch.pk)
+    incoming_id = incoming.pk
+    # After the sender's send transaction commits: the worker validates the signatures (seconds, at
+    # worst a TSA/OCSP timeout) outside it. robust: a failed enqueue must not undo a completed send.
+    transaction.on_commit(lambda: _validate_later(incoming_id), robust=True)
     return incoming
+
+
+def _validate_later(incoming_id: int) -> None:
+    from .tasks import validate_received_letter
+
+    validate_received_letter.enqueue(incoming_id)
+
+
+def record_receipt_validation(incoming_id: int) -> ValidationRecord | None:
+    """Compute and keep the validation report of an electronically delivered letter (once).
+
+    The report says what the signatures were worth on receipt and is never replaced, so it stays on
+    record after the certificates expire or are revoked. Paper registrations get none. Returns the
+    record (the existing one when already validated), or ``None`` when there is nothing to validate.
+    """
+    from saraban.signatures.validation import record_for, validate_and_record
+
+    incoming = IncomingLetter.objects.filter(pk=incoming_id).select_related("original").first()
+    if incoming is None or incoming.source != IncomingSource.ELECTRONIC:
+        return None
+    if incoming.validation_id is not None:
+        return record_for(incoming.validation_id, organisation_id=incoming.organisation_id)
+    # Validation runs outside any transaction (it may take seconds); the link is set under a row lock.
+    record = validate_and_record(incoming.original, organisation_id=incoming.organisation_id)
+    with transaction.atomic():
+        locked = IncomingLetter.objects.select_for_update().get(pk=incoming.pk)
+        if locked.validation_id is not None:  # another worker was quicker: keep the first report only
+            record.delete()
+            return record_for(locked.validation_id, organisation_id=locked.organisation_id)
+        before = incoming_snapshot(locked)
+        locked.validation = record
+        locked.save(update_fields=["validation"])
+        _audit(locked, "incoming.validated", None, before, validation=record.pk, indication=record.indication,
+               sub_indication=record.sub_indication, signatures=record.signature_count)
+    return record
 
 
 def mark_opened(incoming: IncomingLetter, *, actor: Person) -> None:

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from asn1crypto import x509
+from pyhanko.pdf_utils.crypt import AuthStatus
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
 from pyhanko.sign.validation.dss import DocumentSecurityStore
@@ -135,7 +136,8 @@ def _verify(pdf: bytes, roots: list[x509.Certificate], *, allow_fetching: bool) 
                 result = reader.decrypt("")
             except Exception:
                 result = None
-            if not result:
+            # decrypt() answers with an AuthResult (always truthy): only its status says it failed.
+            if result is None or result.status is AuthStatus.FAILED:
                 return _file_problem("FORMAT_FAILURE", "the PDF is encrypted with a password")
         signatures = list(reader.embedded_signatures)
     except Exception as exc:

@@ -20,7 +20,7 @@ from saraban.core.errors import SarabanError
 from saraban.directory.models import Role
 from saraban.directory.selectors import acting_appointments, unit_ids_under
 from saraban.documents.services import read_file
-from saraban.inbox.models import Assignment, AssignmentStatus, IncomingLetter, IncomingStatus
+from saraban.inbox.models import Assignment, AssignmentStatus, IncomingLetter, IncomingSource, IncomingStatus
 from saraban.inbox.selectors import inbox, incoming_for
 from saraban.inbox.services import (
     close,
@@ -32,6 +32,7 @@ from saraban.inbox.services import (
     register_paper,
     return_to_sender,
 )
+from saraban.signatures.validation import present_report, record_for
 from saraban.web.forms.inbox import ASSIGNMENT_ROWS, EndorseForm, NoteForm, PaperLetterForm
 from saraban.web.forms.letters import ReasonForm
 from saraban.web.i18n import pick, text
@@ -117,9 +118,20 @@ def _page(
         "incoming": incoming, "forms": page_forms, "action_error": error, "today": today(),
         "endorsements": list(incoming.endorsements.select_related("author")),
         "copy": "stamped" if incoming.stamped_id else "original",
+        "validation": _validation(incoming),
         **_available(incoming, request),
     }
     return render(request, "web/inbox/incoming.html", context, status=status)
+
+
+def _validation(incoming: IncomingLetter) -> dict[str, Any] | None:
+    """The signatures' report kept on receipt (ผลตรวจสอบลายมือชื่อ ณ วันที่รับ); ``pending`` until the worker ran."""
+    if incoming.source != IncomingSource.ELECTRONIC:
+        return None
+    record = record_for(incoming.validation_id, organisation_id=incoming.organisation_id)
+    if record is None:
+        return {"pending": True}
+    return {"pending": False, "validated_at": record.validated_at, "report": present_report(record.report)}
 
 
 @require_GET
