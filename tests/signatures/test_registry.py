@@ -198,7 +198,9 @@ def test_check_revocation_never_raises_without_an_answer(pki: TestPki, agency: O
     checked = registry.check_revocation(cert, trust_roots=[pki.cert("root"), pki.cert("interm")], allow_fetching=False)
     assert (checked.revocation_status, checked.revocation_source) == (RevocationStatus.UNKNOWN, "none")
     assert checked.revocation_checked_at is not None
-    # The issuer is unknown (no intermediate, none fetchable): no path, no answer, no exception.
+    # The issuer is unknown (no intermediate kept or given, none fetchable): no path, no answer, no exception.
+    SigningCertificate.objects.filter(pk=cert.pk).update(chain_pem="")
+    cert.refresh_from_db()
     checked = registry.check_revocation(cert, trust_roots=[pki.cert("root")])
     assert checked.revocation_status == RevocationStatus.UNKNOWN
     assert SigningCertificate.objects.get(pk=cert.pk).revocation_status == RevocationStatus.UNKNOWN

@@ -200,3 +200,48 @@ def test_the_qr_code_of_a_signed_letter_opens_its_verification(
     assert page.status_code == 200
     html = page.content.decode()
     assert "นร 0105/1" in html and "ถูกต้อง" in html
+
+
+@pytest.mark.django_db
+def test_a_stamped_letter_is_sealed_with_the_organisation_seal_when_numbered(
+    pki: TestPki, agency: Organisation, clerk: Person, softhsm: dict[str, str], trusting: None,
+) -> None:
+    from saraban.correspondence.services import issue_number
+    from saraban.directory.services import assign_role as give_role
+    from saraban.signatures.registry import register_token
+
+    admin = create_person(username="admin", name_th="นางผู้ดูแล ระบบ", password=PASSWORD)
+    give_role(admin, agency, "org_admin", position_title="นักวิชาการคอมพิวเตอร์")
+    with override_settings(SARABAN_SEAL_PINS={softhsm["token_label"]: softhsm["pin"]}):
+        seal = register_token(
+            organisation=agency, holder=None, lib=softhsm["lib"], token_label=softhsm["token_label"],
+            key_label="seal", pin=softhsm["pin"], actor=admin, seal=True,
+            chain_pem=pki.path("interm.cert.pem").read_text(),  # the token holds only the seal's own certificate
+        )
+        letter = create_letter(agency, example("stamped"), author=clerk)
+        letter = submit_for_review(letter, actor=clerk, reviewers=[], signer=None)
+        letter = issue_number(letter, actor=clerk)
+    assert letter.status == LetterStatus.NUMBERED and letter.pdf is not None
+    signature = letter.signatures.get()
+    assert signature.certificate == seal and signature.role == "seal"
+    report = verify_pdf(read_file(letter.pdf.sha256), trust_roots())
+    assert report.indication == "TOTAL_PASSED", report
+
+
+@pytest.mark.django_db
+def test_a_seal_without_its_pin_refuses_the_numbering_and_says_why(
+    agency: Organisation, clerk: Person, softhsm: dict[str, str],
+) -> None:
+    from saraban.correspondence.services import issue_number
+    from saraban.signatures.registry import register_token
+
+    admin = create_person(username="admin", name_th="นางผู้ดูแล ระบบ", password=PASSWORD)
+    assign_role(admin, agency, "org_admin", position_title="นักวิชาการคอมพิวเตอร์")
+    register_token(organisation=agency, holder=None, lib=softhsm["lib"], token_label=softhsm["token_label"],
+                   key_label="seal", pin=softhsm["pin"], actor=admin, seal=True)
+    letter = submit_for_review(create_letter(agency, example("stamped"), author=clerk), actor=clerk, reviewers=[],
+                               signer=None)
+    with pytest.raises(PermissionRefused) as refused:
+        issue_number(letter, actor=clerk)
+    assert refused.value.code == "key.seal_pin_missing"
+    assert Letter.objects.get(pk=letter.pk).status == LetterStatus.APPROVED

@@ -25,6 +25,7 @@ from saraban.registers.services import cancel_entry, number_template, register_o
 from .content import LetterContent, check_letter, parse_letter_json
 from .kinds import DigitStyle, LetterSubtype, LetterType, Secrecy
 from .models import Letter, LetterStatus
+from .sealing import seal_stamped_letter
 from .snapshots import letter_snapshot
 
 EDITABLE_STATUSES = (LetterStatus.DRAFT,)
@@ -240,7 +241,12 @@ def issue_number(letter: Letter, *, actor: Person, at: dt.datetime | None = None
             actor=actor, before=before, after=letter_snapshot(letter),
             detail={"number": number, "register_entry": existing.entry_id if existing else None},
         )
-        transaction.on_commit(lambda: _render_later(letter.pk))
+        sealed = seal_stamped_letter(letter, actor=actor) if letter.type == LetterType.STAMPED else None
+        if sealed is not None:
+            Letter.objects.filter(pk=letter.pk).update(pdf=sealed)
+            letter.pdf = sealed
+        else:
+            transaction.on_commit(lambda: _render_later(letter.pk))
         if letter.supersedes_id:
             Letter.objects.filter(pk=letter.supersedes_id).update(status=LetterStatus.SUPERSEDED)
             record_event(

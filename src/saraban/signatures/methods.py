@@ -107,8 +107,10 @@ class PadesSignature:
         visible: bool = True,
         reauthenticate_with_password: bool = False,
         certificate: SigningCertificate | None = None,
+        certify: bool = False,
     ) -> None:
         self.open_key = open_key
+        self.certify = certify
         self.level = level
         self.tsa_url = tsa_url or None
         self.trust_roots = trust_roots or []
@@ -116,6 +118,7 @@ class PadesSignature:
         self.visible = visible
         self.reauthenticate_with_password = reauthenticate_with_password
         self.certificate = certificate
+        self.stamp_name = ""  # printed instead of the signer's name (a stamped letter's organisation)
         self._session: PadesSigner | None = None
         self._key: KeySource | None = None
 
@@ -125,7 +128,7 @@ class PadesSignature:
         from django.conf import settings
 
         from .models import KeyLocation
-        from .policy import signing_level, tsa_url
+        from .policy import certifies, signing_level, tsa_url
         from .registry import open_key
         from .trust import trust_roots
 
@@ -134,7 +137,7 @@ class PadesSignature:
             level=signing_level(certificate.organisation_id), tsa_url=tsa_url(), trust_roots=trust_roots(),
             base_url=getattr(settings, "SARABAN_PUBLIC_URL", ""),
             reauthenticate_with_password=certificate.key_location == KeyLocation.SEAL,
-            certificate=certificate,
+            certificate=certificate, certify=certifies(certificate.organisation_id),
         )
 
     def open(self, signer: Person, proof: SignerProof) -> None:
@@ -180,7 +183,9 @@ class PadesSignature:
             self.open(signer, proof)
         try:
             assert self._session is not None
-            return self._session.sign(pdf, visible=self._appearance(pdf, signer, position, at))
+            return self._session.sign(
+                pdf, visible=self._appearance(pdf, signer, position, at), certify=self.certify
+            )
         finally:
             if not batch:
                 self.close()
@@ -192,7 +197,7 @@ class PadesSignature:
 
         if not self.visible:
             return None
-        name = getattr(signer, "display_name", "") or signer.get_username()
+        name = self.stamp_name or getattr(signer, "display_name", "") or signer.get_username()
         return letter_appearance(
             pdf, signer_name=name, position=position, signed_at=at or dt.datetime.now(dt.UTC),
             url=verify_url(hashlib.sha256(pdf).hexdigest(), self.base_url),

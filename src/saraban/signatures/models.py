@@ -77,6 +77,8 @@ class SigningCertificate(models.Model):
     not_before = models.DateTimeField()
     not_after = models.DateTimeField()
     key_usage = models.CharField(max_length=255, blank=True)  # e.g. "digital_signature,non_repudiation"
+    # The issuing CA certificates (PEM) sent along in each signature, so validators can build the path.
+    chain_pem = models.TextField(blank=True)
     pkcs12 = models.ForeignKey(
         "documents.StoredFile", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -233,6 +235,8 @@ class SigningPolicy(models.Model):
 
     organisation = models.OneToOneField("directory.Organisation", on_delete=models.CASCADE, related_name="+")
     level = models.CharField(max_length=10)  # B-B, B-T, B-LT or B-LTA
+    # Certify (DocMDP, form filling allowed) the letters as the issuing organisation signs them.
+    certify = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -38,8 +38,15 @@ def signing_level(organisation_id: int) -> str:
     return chosen or default_level()
 
 
-def set_signing_level(organisation: Organisation, level: str, *, actor: Person) -> SigningPolicy:
-    """Choose the organisation's PAdES level (its administrators only)."""
+def certifies(organisation_id: int) -> bool:
+    """Whether the organisation certifies its letters (DocMDP) as they are signed."""
+    return bool(SigningPolicy.objects.filter(organisation_id=organisation_id, certify=True).exists())
+
+
+def set_signing_level(
+    organisation: Organisation, level: str, *, actor: Person, certify: bool = False
+) -> SigningPolicy:
+    """Choose the organisation's PAdES level and whether it certifies its letters (its administrators only)."""
     if not has_role(actor, organisation, Role.ORG_ADMIN):
         raise PermissionRefused(
             code="signing_policy.not_admin", message_th="เฉพาะผู้ดูแลหน่วยงานกำหนดระดับลายมือชื่อได้",
@@ -54,5 +61,7 @@ def set_signing_level(organisation: Organisation, level: str, *, actor: Person) 
             "level", "needs_tsa", f"ระดับ {level} ต้องมีหน่วยประทับรับรองเวลา (TSA) แต่ระบบยังไม่ได้ตั้งค่า",
             f"Level {level} needs a time-stamping authority, and none is configured (SARABAN_TSA_URL)",
         )])
-    policy, _ = SigningPolicy.objects.update_or_create(organisation=organisation, defaults={"level": level})
+    policy, _ = SigningPolicy.objects.update_or_create(
+        organisation=organisation, defaults={"level": level, "certify": certify}
+    )
     return policy

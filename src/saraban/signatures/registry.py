@@ -19,9 +19,10 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Sequence
+from typing import Any
 
+from asn1crypto import pem, x509
 from asn1crypto import pkcs12 as asn1_pkcs12
-from asn1crypto import x509
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -195,6 +196,35 @@ def snapshot(certificate: SigningCertificate) -> dict[str, object]:
     }
 
 
+def chain_of(certificate: SigningCertificate) -> list[x509.Certificate]:
+    """The issuing CA certificates kept with a registration (sent along in each signature)."""
+    if not certificate.chain_pem:
+        return []
+    return [x509.Certificate.load(der) for _t, _h, der in pem.unarmor(certificate.chain_pem.encode(), multiple=True)]
+
+
+def _chain_pem(certs: Iterable[x509.Certificate], leaf: x509.Certificate) -> str:
+    """PEM of ``certs`` without the signer's own certificate (and without duplicates)."""
+    seen = {fingerprint(leaf)}
+    out: list[str] = []
+    for cert in certs:
+        if fingerprint(cert) not in seen:
+            seen.add(fingerprint(cert))
+            out.append(pem.armor("CERTIFICATE", cert.dump()).decode())
+    return "".join(out)
+
+
+def _parse_chain(chain_pem: str, field: str) -> list[x509.Certificate]:
+    try:
+        certs = [x509.Certificate.load(der) for _t, _h, der in pem.unarmor(chain_pem.encode(), multiple=True)]
+        for cert in certs:
+            _ = cert.native  # parse now: garbage is refused here
+    except (ValueError, TypeError):
+        raise _refuse(field, "certificate.chain_malformed", "ใบรับรองของผู้ออกใบรับรอง (PEM) อ่านไม่ได้",
+                      "The issuing CA certificates (PEM) cannot be read") from None
+    return certs
+
+
 def _looks_like_pkcs12(data: bytes) -> bool:
     try:
         pfx = asn1_pkcs12.Pfx.load(data)
@@ -235,6 +265,8 @@ def register_pkcs12(
                       "Wrong password for the certificate file, or the file is damaged") from None
     try:
         cert = key.certificate
+        registry: Any = key.signer().cert_registry
+        chain = _chain_pem(registry, cert)
     finally:
         key.close()
     _check_fit_for_signing(cert, "file")
@@ -242,7 +274,8 @@ def register_pkcs12(
         stored = store_file(data, PKCS12_CONTENT_TYPE)
         return _save(
             organisation=organisation, holder=holder, cert=cert, location=KeyLocation.FILE, actor=actor,
-            label=label, extra={"pkcs12": stored, "pkcs11_lib": "", "token_label": "", "key_label": ""},
+            label=label, extra={"pkcs12": stored, "pkcs11_lib": "", "token_label": "", "key_label": "",
+                                "chain_pem": chain},
         )
 
 
@@ -257,11 +290,14 @@ def register_token(
     actor: Person,
     seal: bool = False,
     label: str = "",
+    chain_pem: str = "",
 ) -> SigningCertificate:
     """Register a key on a PKCS#11 token (a person's) or, with ``seal``, the organisation's seal.
 
     The token is opened with ``pin`` to read the certificate stored with the key; the PIN is not
     stored. A seal has no holder and only an organisation administrator may register it.
+    ``chain_pem`` holds the issuing CA certificates (tokens often carry only the signer's own), which
+    every signature then carries so that validators can build the path to the root.
     """
     if seal:
         holder = None
@@ -286,11 +322,12 @@ def register_token(
     finally:
         key.close()
     _check_fit_for_signing(cert, "key_label")
+    chain = _chain_pem(_parse_chain(chain_pem, "chain_pem"), cert) if chain_pem.strip() else ""
     return _save(
         organisation=organisation, holder=holder, cert=cert,
         location=KeyLocation.SEAL if seal else KeyLocation.TOKEN, actor=actor, label=label,
         extra={"pkcs12": None, "pkcs11_lib": str(lib)[:500], "token_label": token_label[:255],
-               "key_label": key_label[:255]},
+               "key_label": key_label[:255], "chain_pem": chain},
     )
 
 
@@ -348,10 +385,10 @@ def open_key(certificate: SigningCertificate, secret: str) -> KeySource:
         if certificate.pkcs12 is None:
             raise KeyUnavailable(code="key.pkcs12_missing", message_th="ไม่พบไฟล์ใบรับรองในระบบ",
                                  message_en="The certificate file is missing")
-        key = Pkcs12Key(read_file(certificate.pkcs12.sha256), secret)
+        key = Pkcs12Key(read_file(certificate.pkcs12.sha256), secret, extra_certs=chain_of(certificate))
     elif certificate.key_location == KeyLocation.TOKEN:
         key = Pkcs11Key(certificate.pkcs11_lib, token_label=certificate.token_label, pin=secret,
-                        key_label=certificate.key_label)
+                        key_label=certificate.key_label, extra_certs=chain_of(certificate))
     else:
         pin = seal_pin(certificate.token_label)
         if pin is None:
@@ -361,7 +398,7 @@ def open_key(certificate: SigningCertificate, secret: str) -> KeySource:
                 message_en=f"No server-side PIN is configured for the seal token {certificate.token_label!r}",
             )
         key = OrganisationSeal(certificate.pkcs11_lib, token_label=certificate.token_label, pin=pin,
-                               key_label=certificate.key_label)
+                               key_label=certificate.key_label, extra_certs=chain_of(certificate))
     if fingerprint(key.certificate) != certificate.fingerprint_sha256:
         key.close()
         raise KeyUnavailable(
@@ -435,6 +472,7 @@ def check_revocation(
             log.warning("trust roots unreadable: %s", exc.code)
             trust_roots = []
     anchors, others = _split_anchors(trust_roots)
+    others = [*others, *chain_of(certificate)]
     cert = x509.Certificate.load(bytes(certificate.certificate))
     status: RevocationStatus = RevocationStatus.UNKNOWN
     source = "none"

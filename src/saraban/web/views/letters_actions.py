@@ -30,6 +30,7 @@ from saraban.directory.selectors import acting_appointments
 from saraban.documents.services import read_file
 from saraban.exchange.services import send_letter
 from saraban.rendering.letters import render_letter
+from saraban.signatures.archive import current_version
 from saraban.signatures.methods import SignerProof
 from saraban.signatures.models import SigningCertificate
 from saraban.signatures.selectors import usable_certificates
@@ -239,9 +240,9 @@ _STEPS: dict[str, Callable[[Letter, Person, forms.Form | None], str]] = {
 
 
 def stored_or_rendered(letter: Letter) -> bytes:
-    """The letter's stored PDF, or its content rendered now when it has none (a draft)."""
-    if letter.pdf_id:
-        return read_file(letter.pdf_id)
+    """The letter's stored PDF (its newest LTA renewal), or its content rendered now when it has none (a draft)."""
+    if letter.pdf is not None:
+        return read_file(current_version(letter.pdf).sha256)
     return render_letter(letter.letter_content)
 
 
