@@ -147,13 +147,13 @@ def test_one_letter_goes_round_two_organisations(
     # --- the signer: a wrong password first, then the right one --------------------------------------
     sign_in(page, base, "signer")
     open_task(page, "รอลงนาม", SUBJECT)
-    password = page.get_by_label("รหัสผ่านของท่าน (ยืนยันตัวตนก่อนลงนาม)")
+    password = page.get_by_label("รหัสผ่านหรือ PIN")
     password.fill("wrong-Pass-0000")
     password.press("Enter")
     expect(page.get_by_role("alert")).to_contain_text("รหัสผ่านไม่ถูกต้อง ไม่สามารถลงนามได้")
     assert _status(page) == "อนุมัติแล้ว"  # not signed
     shot(page, "16-sign-wrong-password")
-    password = page.get_by_label("รหัสผ่านของท่าน (ยืนยันตัวตนก่อนลงนาม)")
+    password = page.get_by_label("รหัสผ่านหรือ PIN")
     password.fill(PASSWORD)
     password.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("ลงนามแล้ว")

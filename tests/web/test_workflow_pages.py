@@ -259,7 +259,7 @@ def test_sign_with_the_wrong_password_is_refused_in_thai_and_the_letter_stays_ap
     submit_for_review(letter, actor=clerk, reviewers=[], signer=signer)
     client = client_for(signer)
     page = client.get(f"/letters/{letter.pk}/").content.decode()
-    assert 'autocomplete="current-password"' in page
+    assert 'value="typed"' in page and 'type="password"' in page
     wrong = client.post(f"/letters/{letter.pk}/sign/", {"password": "not-it"})
     assert wrong.status_code == 403
     assert "รหัสผ่านไม่ถูกต้อง ไม่สามารถลงนามได้" in wrong.content.decode()

@@ -26,6 +26,7 @@ NAVIGATION: tuple[tuple[str, str, str, str], ...] = (
     ("/inbox/register/", "ลงรับหนังสือ", "Register incoming", "r"),
     ("/registers/", "ทะเบียนหนังสือ", "Registers", "b"),
     ("/directory/", "ทำเนียบหน่วยงาน", "Directory", "y"),
+    ("/certificates/", "ใบรับรอง", "Certificates", "c"),
 )
 
 

@@ -317,7 +317,7 @@ class SignForm(BilingualForm):
     """
 
     labels = {"how": ("ลงนามด้วย", "Sign with"), "password": ("รหัสผ่านหรือ PIN", "Password or PIN")}
-    how = forms.ChoiceField(widget=forms.RadioSelect)
+    how = forms.ChoiceField(widget=forms.RadioSelect, required=False)  # missing: the typed name
     password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "off"}))
 
     def __init__(self, *args: Any, request: HttpRequest, certificates: Sequence[SigningCertificate] = (),
@@ -347,7 +347,7 @@ class SignForm(BilingualForm):
 
     def chosen_certificate(self) -> SigningCertificate | None:
         """The certificate chosen, or ``None`` for the typed-name signature."""
-        return self.certificates.get(self.cleaned_data["how"])
+        return self.certificates.get(self.cleaned_data.get("how") or "typed")
 
 
 class BatchSignForm(SignForm):
@@ -364,6 +364,9 @@ class BatchSignForm(SignForm):
         field.choices = [(letter.pk, letter.subject) for letter in letters]
         field.error_messages["invalid_choice"] = self.t(
             "มีหนังสือที่ไม่ได้รอการลงนามของท่านแล้ว โปรดเลือกใหม่", "A letter no longer awaits your signature; choose again"
+        )
+        field.error_messages["required"] = self.t(
+            "เลือกหนังสือที่จะลงนามอย่างน้อยหนึ่งฉบับ", "Choose at least one letter to sign"
         )
 
 

@@ -82,10 +82,11 @@ def _my_batch(request: HttpRequest, pk: int) -> SigningBatch:
 
 
 def _batch_context(batch: SigningBatch) -> dict[str, object]:
+    progress = batch_progress(batch)  # first: the rows read after it are never older than the bar
     items = list(batch.items.order_by("position"))
     letters = Letter.objects.in_bulk([i.letter_id for i in items])
     return {
-        "batch": batch, "progress": batch_progress(batch),
+        "batch": batch, "progress": progress,
         "rows": [(item, letters.get(item.letter_id)) for item in items],
     }
 

@@ -25,6 +25,7 @@ from saraban.directory.selectors import current_roles, unit_ids_under
 from saraban.inbox.models import Assignment, IncomingLetter
 from saraban.inbox.selectors import awaiting_endorsement, awaiting_registration, my_assignments
 from saraban.web.i18n import text
+from saraban.web.views.certificates import notices_for
 
 from .paging import capped_count
 
@@ -153,4 +154,5 @@ def work_queue(request: HttpRequest) -> HttpResponse:
     total = sum(s.count for s in sections)
     return render(request, "web/work/queue.html", {
         "sections": sections, "total": total, "today": on, "may_draft": bool(roles["drafter"]),
+        "certificate_notices": notices_for(request),
     })
