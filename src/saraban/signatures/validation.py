@@ -30,6 +30,7 @@ from .models import ValidationRecord
 from .pades.report import (
     _MODIFICATIONS_EN,
     _MODIFICATIONS_TH,
+    CONTENT_BROKEN,
     SUB_INDICATION_TEXT,
     Indication,
     Modifications,
@@ -160,6 +161,9 @@ def record_json(record: ValidationRecord) -> dict[str, Any]:
 
 # --- presentation ----------------------------------------------------------------------------------
 
+_TONES = {"TOTAL_PASSED": "ok", "INDETERMINATE": "warn", NO_SIGNATURE: "neutral"}
+
+
 def present_report(report: Report | dict[str, Any]) -> dict[str, Any]:
     """What the pages show of a report (stored JSON or fresh ``Report``), every text in Thai and English.
 
@@ -174,7 +178,7 @@ def present_report(report: Report | dict[str, Any]) -> dict[str, Any]:
     return {
         "indication": indication,
         "sub_indication": data.get("sub_indication") or "",
-        "tone": {"TOTAL_PASSED": "ok", NO_SIGNATURE: "neutral"}.get(indication, "bad"),
+        "tone": _TONES.get(indication, "bad"),
         "verdict_th": verdict_th, "verdict_en": verdict_en,
         "problem": data.get("problem") or "",
         "signatures": signatures,
@@ -203,7 +207,9 @@ def _present_signature(s: dict[str, Any]) -> dict[str, Any]:
         revocation_th += f" ({_SOURCE_TH[source]})"
         revocation_en += f" ({_SOURCE_EN[source]})"
     modifications_th = modifications_en = "—"
-    if raw := s.get("modifications"):
+    if sub in CONTENT_BROKEN:
+        modifications_th, modifications_en = "เนื้อหาที่ลงนามถูกแก้ไข", "the signed content was changed"
+    elif raw := s.get("modifications"):
         try:
             mod = Modifications(raw)
             modifications_th, modifications_en = _MODIFICATIONS_TH[mod], _MODIFICATIONS_EN[mod]
@@ -214,7 +220,7 @@ def _present_signature(s: dict[str, Any]) -> dict[str, Any]:
         "field_name": s.get("field_name") or "",
         "kind_th": _KIND_TH.get(kind, kind), "kind_en": _KIND_EN.get(kind, kind),
         "indication": indication, "sub_indication": sub,
-        "tone": "ok" if indication == Indication.TOTAL_PASSED else "bad",
+        "tone": _TONES.get(indication, "bad"),
         "signer": s.get("signer") or "",
         "trust_anchor": s.get("trust_anchor") or "",
         "level": s.get("level") or "",

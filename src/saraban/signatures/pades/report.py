@@ -229,6 +229,10 @@ _MODIFICATIONS_EN = {
 }
 
 
+# Sub-indications that mean the signed bytes themselves were changed or the signature value is wrong.
+CONTENT_BROKEN = frozenset({"HASH_FAILURE", "SIG_CRYPTO_FAILURE"})
+
+
 def _explain(s: SignatureResult, *, thai: bool) -> str:
     what_th = "ตราประทับเวลาของเอกสาร" if s.kind == "document_timestamp" else "ลายมือชื่อ"
     what_en = "document timestamp" if s.kind == "document_timestamp" else "signature"
@@ -247,7 +251,8 @@ def _explain(s: SignatureResult, *, thai: bool) -> str:
     if when:
         parts.append(f"ลงนามเมื่อ {_thai_iso(when)}" + ("" if s.timestamp else " (ตามที่ผู้ลงนามระบุ)") if thai
                      else f"signed at {when}" + ("" if s.timestamp else " (as claimed by the signer)"))
-    if s.modifications is not None:
+    # A broken hash or signature means the covered bytes changed: "no changes after signing" would contradict it.
+    if s.modifications is not None and s.sub_indication not in CONTENT_BROKEN:
         parts.append(_MODIFICATIONS_TH[s.modifications] if thai else _MODIFICATIONS_EN[s.modifications])
     if s.revocation_status == "revoked":
         parts.append("ใบรับรองถูกเพิกถอน" if thai else "certificate revoked")
@@ -257,7 +262,7 @@ def _explain(s: SignatureResult, *, thai: bool) -> str:
 def _overall(r: Report, *, thai: bool) -> str:
     if r.problem and not r.signatures:
         th, en = SUB_INDICATION_TEXT.get(r.sub_indication or "GENERIC", SUB_INDICATION_TEXT["GENERIC"])
-        return f"ตรวจสอบไม่ได้: {th} ({r.problem})" if thai else f"Cannot validate: {en} ({r.problem})"
+        return f"ตรวจสอบไม่ได้: {th}" if thai else f"Cannot validate: {en} ({r.problem})"
     n = len(r.signatures)
     if r.indication is Indication.TOTAL_PASSED:
         return f"ผลรวม: ลายมือชื่อทั้ง {n} รายการถูกต้อง" if thai else f"Overall: all {n} signatures are valid"

@@ -18,6 +18,7 @@ from saraban.documents.services import read_file
 from saraban.signatures.models import Signature
 from saraban.signatures.pades.verify import verify_pdf
 from saraban.signatures.trust import trust_roots
+from saraban.signatures.validation import present_report
 from saraban.web.i18n import text
 
 MAX_UPLOAD = 25 * 1024 * 1024
@@ -61,4 +62,6 @@ def verify(request: HttpRequest) -> HttpResponse:
             else:
                 context["signature"] = signature
                 context["report"] = verify_pdf(read_file(signature.pdf_sha256), trust_roots())
+    if "report" in context:
+        context["shown"] = present_report(context["report"])  # type: ignore[arg-type]
     return render(request, "web/verify.html", context, status=status)
