@@ -45,6 +45,7 @@ class Command(BaseCommand):
                 [sys.executable, "-m", "saraban", "db_worker", "--interval", "1"], stdout=log, stderr=log
             )
             self.stdout.write(f"งานเบื้องหลัง / background worker: log in {log_path}")
+            _start_daily_schedule()
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write(f"Saraban พร้อมใช้งานที่ / is serving at http://{shown}:{port}/  (Ctrl+C to stop)")
         try:
@@ -55,3 +56,23 @@ class Command(BaseCommand):
             if worker is not None:
                 worker.terminate()
                 worker.wait(timeout=10)
+
+
+def _start_daily_schedule() -> None:
+    """Enqueue the daily certificate and archive jobs now and every day after, for the worker."""
+    import contextlib
+    import threading
+    import time
+
+    from django.db import close_old_connections
+
+    from saraban.signatures.daily import enqueue_if_due
+
+    def loop() -> None:
+        while True:
+            close_old_connections()
+            with contextlib.suppress(Exception):  # a busy database at start-up: try again in an hour
+                enqueue_if_due()
+            time.sleep(3600)
+
+    threading.Thread(target=loop, name="daily-jobs", daemon=True).start()
