@@ -22,7 +22,7 @@ from saraban.core.errors import PermissionRefused
 from saraban.core.thai import BANGKOK, format_thai_date, local_date
 from saraban.directory.models import Person, Role, RoleAssignment
 
-from .models import ExpiryNotice, KeyLocation, SigningCertificate
+from .models import ExpiryNotice, KeyLocation, RevocationStatus, SigningCertificate
 from .selectors import role_in_force
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,7 @@ def send_expiry_warnings(*, today: dt.date | None = None) -> int:
     start = dt.datetime.combine(day, dt.time(), tzinfo=BANGKOK)
     due = (
         SigningCertificate.objects.filter(active=True, not_after__gte=start, not_after__lt=horizon)
+        .exclude(revocation_status=RevocationStatus.REVOKED)  # a revoked one is replaced, not renewed
         .select_related("organisation", "holder").order_by("not_after", "pk")
     )
     created = 0
