@@ -180,3 +180,23 @@ def test_notices_partial_and_mark_read(
     anonymous = RequestFactory().get("/")
     anonymous.user = AnonymousUser()
     assert notices_for(anonymous) == []
+
+
+def test_an_administrator_chooses_the_signature_level(
+    agency: Organisation, org_admin: Person, signer: Person, settings: object,
+) -> None:
+    from saraban.signatures.policy import certifies, signing_level
+
+    admin = login(org_admin)
+    assert 'name="level"' in admin.get("/certificates/organisation/").content.decode()
+    # Without a TSA only B-B is possible: B-LTA is refused with the reason.
+    settings.SARABAN_PADES = {"tsa_url": "", "level": ""}
+    page = admin.post("/certificates/organisation/policy/", {"level": "B-LTA"}, follow=True).content.decode()
+    assert "หน่วยประทับรับรองเวลา" in page and signing_level(agency.pk) == "B-B"
+    settings.SARABAN_PADES = {"tsa_url": "http://127.0.0.1:9/tsa", "level": ""}
+    assert signing_level(agency.pk) == "B-LTA"  # the default once a TSA is configured
+    admin.post("/certificates/organisation/policy/", {"level": "B-T", "certify": "on"})
+    assert signing_level(agency.pk) == "B-T" and certifies(agency.pk)
+    # A signer is not an administrator: nothing changes.
+    login(signer).post("/certificates/organisation/policy/", {"level": "B-B"})
+    assert signing_level(agency.pk) == "B-T"

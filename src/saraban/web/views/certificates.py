@@ -28,8 +28,12 @@ from saraban.directory.models import Person, Role
 from saraban.signatures import registry, selectors
 from saraban.signatures.models import ExpiryNotice, SigningCertificate
 from saraban.signatures.notices import mark_read, unread_notices
+from saraban.signatures.pades.sign import LEVELS
+from saraban.signatures.policy import certifies, set_signing_level, signing_level, tsa_url
 from saraban.web.context_processors import acting_organisation
 from saraban.web.i18n import text
+
+from . import errors
 
 NOTICES_ON_HOME = 5
 EXPIRING_WITHIN_DAYS = 90
@@ -246,8 +250,27 @@ def organisation_page(request: HttpRequest) -> HttpResponse:
         "seals": _rows(request, selectors.seals_of(org), now),
         "expiring": _rows(request, expiring, now),
         "within": EXPIRING_WITHIN_DAYS,
+        "level": signing_level(org.pk), "certify": certifies(org.pk), "levels": LEVELS, "tsa": bool(tsa_url()),
     }
     return render(request, "web/certificates/organisation.html", context)
+
+
+@require_POST
+@login_required
+def signing_policy(request: HttpRequest) -> HttpResponse:
+    """The organisation's PAdES level and certification, chosen by its administrators."""
+    org = acting_organisation(request)
+    if org is None:
+        raise Http404
+    try:
+        set_signing_level(org, request.POST.get("level", ""), actor=_person(request),
+                          certify=request.POST.get("certify") == "on")
+    except SarabanError as exc:
+        detail = "; ".join(errors.message_of(request, p) for p in exc.problems) or errors.message_of(request, exc)
+        messages.error(request, detail)
+    else:
+        messages.success(request, text(request, "บันทึกระดับลายมือชื่อแล้ว", "The signature level is saved"))
+    return HttpResponseRedirect("/certificates/organisation/")
 
 
 def notices_for(request: HttpRequest) -> list[ExpiryNotice]:
