@@ -406,3 +406,25 @@ def test_task_runs_the_warnings(pki: TestPki, agency: Organisation, signer: Pers
 
     register(pki, agency, signer)
     assert send_expiry_warnings_task.call() == 0
+
+
+def test_command_registers_a_token_key_and_the_seal(
+    pki: TestPki, softhsm: dict[str, str], agency: Organisation, signer: Person, org_admin: Person,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    common = ["--org", agency.identifier, "--lib", softhsm["lib"], "--token-label", softhsm["token_label"]]
+    monkeypatch.setenv("SARABAN_TOKEN_PIN", softhsm["pin"])
+    call_command("certificates", "register-token", *common, "--user", signer.username, "--key-label", "signer",
+                 "--chain", str(pki.path("interm.cert.pem")))
+    call_command("certificates", "register-token", *common, "--seal", "--key-label", "seal")
+    assert capsys.readouterr().out.count("ลงทะเบียนแล้ว / Registered") == 2
+    token = SigningCertificate.objects.get(key_location="token")
+    assert token.holder == signer and "BEGIN CERTIFICATE" in token.chain_pem
+    assert SigningCertificate.objects.get(key_location="seal").holder is None
+    monkeypatch.setenv("SARABAN_TOKEN_PIN", "0000")
+    with pytest.raises(CommandError) as refused:
+        call_command("certificates", "register-token", *common, "--user", signer.username, "--key-label", "signer")
+    assert refused.value.returncode == 2 and "PIN" in str(refused.value)

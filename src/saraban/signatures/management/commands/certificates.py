@@ -25,7 +25,7 @@ from django.core.management.base import BaseCommand
 from saraban.core.errors import SarabanError
 from saraban.core.files import read_input, refuse
 from saraban.core.thai import local_date
-from saraban.directory.models import Organisation, Person
+from saraban.directory.models import Organisation, Person, Role
 from saraban.signatures import registry, selectors
 from saraban.signatures.models import SigningCertificate
 from saraban.signatures.notices import send_expiry_warnings
@@ -38,6 +38,15 @@ def _organisation(identifier: str) -> Organisation:
     if org is None:
         raise refuse(f"ไม่พบหน่วยงาน “{identifier}”", f"No organisation “{identifier}”")
     return org
+
+
+def _an_admin_of(org: Organisation) -> Person:
+    """An administrator of ``org`` (a seal is registered in an administrator's name)."""
+    admin = Person.objects.filter(roles__organisation=org, roles__role=Role.ORG_ADMIN).first()
+    if admin is None:
+        raise refuse(f"{org.name_th} ยังไม่มีผู้ดูแลหน่วยงาน จึงลงทะเบียนตราประทับไม่ได้",
+                     f"{org.identifier} has no administrator to register its seal")
+    return admin
 
 
 def _row(cert: SigningCertificate) -> dict[str, Any]:
@@ -76,6 +85,15 @@ class Command(BaseCommand):
         reg.add_argument("--user", required=True, help="the holder's username")
         reg.add_argument("--label", default="", help="a name for the certificate")
         reg.add_argument("file", type=Path, help="the PKCS#12 file (.p12/.pfx)")
+        token = sub.add_parser("register-token", help="register a key on a PKCS#11 token (a user's, or --seal)")
+        token.add_argument("--org", required=True, help="the organisation's identifier")
+        token.add_argument("--user", help="the holder's username (not with --seal)")
+        token.add_argument("--seal", action="store_true", help="the organisation's seal (held server-side)")
+        token.add_argument("--lib", required=True, help="the PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so")
+        token.add_argument("--token-label", required=True)
+        token.add_argument("--key-label", required=True)
+        token.add_argument("--chain", type=Path, help="PEM file of the issuing CA certificates")
+        token.add_argument("--label", default="", help="a name for the certificate")
         check = sub.add_parser("check-revocation", help="ask OCSP/CRL about active certificates")
         check.add_argument("--org", help="only this organisation (its identifier)")
         sub.add_parser("warn", help="write and e-mail today's expiry warnings")
@@ -89,6 +107,8 @@ class Command(BaseCommand):
                 self._list(options)
             elif action == "register-p12":
                 self._register(options)
+            elif action == "register-token":
+                self._register_token(options)
             elif action == "check-revocation":
                 self._check(options)
             elif action == "warn":
@@ -132,6 +152,27 @@ class Command(BaseCommand):
             f"ลงทะเบียนแล้ว / Registered: {cert.pk} {cert.subject} "
             f"(หมดอายุ / expires {local_date(cert.not_after):%Y-%m-%d})"
         )
+
+    def _register_token(self, options: dict[str, Any]) -> None:
+        """The operator registers a token key; the PIN comes from SARABAN_TOKEN_PIN or a prompt."""
+        org = _organisation(options["org"])
+        holder = None
+        if not options["seal"]:
+            holder = Person.objects.filter(username=options.get("user") or "").first()
+            if holder is None:
+                raise refuse("ระบุผู้ถือใบรับรองด้วย --user ที่มีอยู่ หรือใช้ --seal",
+                             "Give an existing holder with --user, or --seal")
+        actor = holder or _an_admin_of(org)
+        chain = read_input(options["chain"]).decode("ascii", "replace") if options.get("chain") else ""
+        pin = os.environ.get("SARABAN_TOKEN_PIN")
+        if pin is None:
+            pin = getpass.getpass("PIN ของโทเคน / token PIN: ")
+        cert = registry.register_token(
+            organisation=org, holder=holder, lib=options["lib"], token_label=options["token_label"],
+            key_label=options["key_label"], pin=pin, actor=actor, seal=options["seal"], label=options["label"],
+            chain_pem=chain,
+        )
+        self.stdout.write(f"ลงทะเบียนแล้ว / Registered: {cert.pk} {cert.subject} ({cert.get_key_location_display()})")
 
     def _check(self, options: dict[str, Any]) -> None:
         certs = SigningCertificate.objects.filter(active=True).order_by("pk")
