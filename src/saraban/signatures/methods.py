@@ -169,6 +169,8 @@ class PadesSignature:
 
     def close(self) -> None:
         """Forget the key."""
+        if self._session is not None:
+            self._session.close()  # its event loop, HTTP sessions and worker processes
         if self._key is not None:
             self._key.close()
         self._key = None

@@ -17,13 +17,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from asn1crypto import x509
+from asn1crypto import tsp, x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePrivateKey
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-from pyhanko.sign import signers
-from pyhanko.sign.general import get_pyca_cryptography_hash
+from pyhanko.sign import attributes, signers
+from pyhanko.sign.general import as_signing_certificate_v2, get_pyca_cryptography_hash
 
 from saraban.core.errors import SarabanError
 
@@ -59,12 +59,55 @@ class KeySource(Protocol):
         ...
 
 
-class CachedKeySigner(signers.SimpleSigner):
+class _FrozenSigningCertificateV2(attributes.SigningCertificateV2Provider):
+    """The signing-certificate-v2 attribute value, built once per certificate and kept as parsed DER.
+
+    asn1crypto re-serialises a freshly built value over and over (each nesting level repeats the work
+    of the levels below it): about 20 ms for this 156-byte value, once per signature, plus as much
+    again when pyHanko copies the signed attributes into the ``SignerInfo``. The parsed copy has the
+    same DER bytes and serialises instantly.
+    """
+
+    def __init__(self, signing_cert: x509.Certificate, value: tsp.SigningCertificateV2) -> None:
+        super().__init__(signing_cert)
+        self._value = value
+
+    async def build_attr_value(self, dry_run: bool = False) -> tsp.SigningCertificateV2:
+        """The cached value (the same certificate hash and issuer/serial as pyHanko would build)."""
+        return self._value
+
+
+class FrozenSigningCertificate(signers.Signer):
+    """Mixin for a pyHanko ``Signer``: the signing-certificate-v2 attribute is built once per certificate.
+
+    Put it before the signer class (``class S(FrozenSigningCertificate, signers.SimpleSigner)``); a
+    PKCS#11 signer gains the same 20-40 ms per signature this way.
+    """
+
+    _frozen_scv2: tuple[bytes, tsp.SigningCertificateV2] | None = None
+
+    def _signed_attr_providers(self, *args: Any, **kwargs: Any) -> list[attributes.CMSAttributeProvider]:
+        """pyHanko's signed attribute providers, with the signing-certificate-v2 value cached."""
+        providers = list(super()._signed_attr_providers(*args, **kwargs))
+        return [self._frozen_provider(p) if type(p) is attributes.SigningCertificateV2Provider else p
+                for p in providers]
+
+    def _frozen_provider(self, provider: attributes.SigningCertificateV2Provider) -> _FrozenSigningCertificateV2:
+        cert = provider.signing_cert
+        der = cert.dump()
+        if self._frozen_scv2 is None or self._frozen_scv2[0] != der:
+            value = tsp.SigningCertificateV2.load(as_signing_certificate_v2(cert).dump())
+            self._frozen_scv2 = (der, value)
+        return _FrozenSigningCertificateV2(cert, self._frozen_scv2[1])
+
+
+class CachedKeySigner(FrozenSigningCertificate, signers.SimpleSigner):
     """A ``SimpleSigner`` that parses its private key once instead of on every signature.
 
     Stock pyHanko re-parses the DER key for each signature (about 40 ms for RSA-2048); this keeps the
     ``cryptography`` key object. RSA PKCS#1 v1.5 and ECDSA use the cached key; other mechanisms fall
-    back to pyHanko's own code.
+    back to pyHanko's own code. The signing-certificate-v2 signed attribute, the same in every
+    signature of this key, is also built once (``FrozenSigningCertificate``).
     """
 
     _cached_key: Any = None
@@ -173,7 +216,8 @@ class Pkcs11Key:
                 message_en=f"Cannot open the token {token_label!r}: wrong PIN or token missing ({exc})",
             ) from None
         try:
-            self._signer: signers.Signer | None = PKCS11Signer(
+            signer_class = type("FrozenPkcs11Signer", (FrozenSigningCertificate, PKCS11Signer), {})
+            self._signer: signers.Signer | None = signer_class(
                 self._session,
                 key_label=key_label,
                 cert_label=cert_label or key_label,

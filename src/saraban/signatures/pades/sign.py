@@ -1,17 +1,24 @@
 """PAdES signing (B-B, B-T, B-LT, B-LTA) with pyHanko as a library, as incremental updates.
 
-``sign_pdf`` signs one PDF. ``PadesSigner`` keeps what a batch shares (the loaded key, the TSA client,
-the validation context whose fetched OCSP responses and CRLs are reused): a batch of letters is signed
-with one password or PIN entry, and much faster than one call at a time.
+``sign_pdf`` signs one PDF. ``PadesSigner`` keeps what a batch shares: the loaded key, one event loop
+with the TSA's HTTP session (one keep-alive connection instead of a new session and TLS context per
+timestamp), the validation context whose fetched OCSP responses and CRLs are reused, and the room
+reserved for the CMS. A batch of letters is signed with one password or PIN entry, and much faster
+than one call at a time. ``sign_many_parallel`` spreads a batch of a PKCS#12 key over worker processes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
-from collections.abc import Iterable, Sequence
+import multiprocessing
+import os
+import threading
+import weakref
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 from asn1crypto import x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -19,15 +26,17 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.general import SigningError
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 
 from saraban.core.errors import SarabanError
 
 from .appearance import SignatureAppearance
-from .keys import KeySource
+from .keys import CachedKeySigner, KeySource
 
 Level = Literal["B-B", "B-T", "B-LT", "B-LTA"]
 LEVELS: tuple[str, ...] = get_args(Level)
 FIELD_PREFIX = "Signature"
+_T = TypeVar("_T")
 
 
 class SigningFailed(SarabanError):
@@ -40,7 +49,11 @@ def _failed(en: str, th: str = "ลงนามเอกสารไม่สำ
 
 @dataclass
 class PadesSigner:
-    """A signing session: one key, one level, one TSA; call ``sign`` for each PDF of a batch."""
+    """A signing session: one key, one level, one TSA; call ``sign`` for each PDF of a batch.
+
+    Call ``close()`` (or use it as a context manager) when the batch is done: it closes the HTTP
+    sessions and the session's event loop. The key itself belongs to the caller (``KeySource.close``).
+    """
 
     key: KeySource
     level: Level = "B-B"
@@ -50,21 +63,45 @@ class PadesSigner:
     tsa_timeout: int = 10
     _timestamper: timestamps.TimeStamper | None = field(default=None, init=False)
     _vc: ValidationContext | None = field(default=None, init=False)
+    _reserve: int | None = field(default=None, init=False)
+    _runner: _LoopRunner | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
             raise _failed(f"Unknown PAdES level {self.level!r}; use one of {', '.join(LEVELS)}",
                           f"ไม่รู้จักระดับลายมือชื่อ {self.level}")
+        runner = _LoopRunner()
         if self.level != "B-B":
             if not self.tsa_url:
                 raise _failed(f"PAdES {self.level} needs a time-stamping authority (--tsa URL)",
                               f"ระดับ {self.level} ต้องระบุหน่วยประทับรับรองเวลา (TSA)")
-            self._timestamper = timestamps.HTTPTimeStamper(self.tsa_url, timeout=self.tsa_timeout)
+            # One lazily opened aiohttp session for the whole batch: pyHanko's default opens (and
+            # builds a TLS context for) a new session on every timestamp request.
+            tsa_session = LazySession()
+            runner.closers.append(tsa_session.close)
+            self._timestamper = timestamps.HTTPTimeStamper(
+                self.tsa_url, timeout=self.tsa_timeout, session=tsa_session
+            )
         if self.level in ("B-LT", "B-LTA"):
             self._vc = ValidationContext(
                 trust_roots=list(self.trust_roots), allow_fetching=self.allow_fetching,
                 other_certs=list(_chain_of(self.key.signer())),
             )
+            runner.closers.append(self._vc.aclose)
+        self._runner = runner
+        # Close the loop and sessions even when the caller forgets to (e.g. an exception mid-batch).
+        weakref.finalize(self, runner.close)
+
+    def close(self) -> None:
+        """End the session: close its HTTP sessions, event loop and worker processes (reopened on use)."""
+        if self._runner is not None:
+            self._runner.close()
+
+    def __enter__(self) -> PadesSigner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def sign(
         self,
@@ -77,7 +114,7 @@ class PadesSigner:
         location: str | None = None,
     ) -> bytes:
         """Sign ``pdf`` as an incremental update and return the new PDF (``SigningFailed`` otherwise)."""
-        return asyncio.run(self.async_sign(
+        return self._run(self.async_sign(
             pdf, field_name=field_name, visible=visible, certify=certify, reason=reason, location=location
         ))
 
@@ -91,7 +128,12 @@ class PadesSigner:
         reason: str | None = None,
         location: str | None = None,
     ) -> bytes:
-        """``sign`` inside a running event loop (a batch shares one loop and its HTTP sessions)."""
+        """``sign`` inside a running event loop.
+
+        The TSA session and the validation context's fetchers are bound to the loop they were first
+        used in: use ``sign``/``sign_many`` (the session's own loop) unless this session only ever
+        runs inside one caller-owned loop.
+        """
         try:
             writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         except Exception as exc:
@@ -140,16 +182,164 @@ class PadesSigner:
         async def run() -> list[bytes]:
             return [await self.async_sign(pdf, **kwargs) for pdf in pdfs]
 
-        return asyncio.run(run())
+        return self._run(run())
+
+    def sign_many_parallel(self, pdfs: Iterable[bytes], *, processes: int | None = None,
+                           per_letter: Sequence[Mapping[str, Any]] | None = None, **kwargs: Any) -> list[bytes]:
+        """``sign_many`` spread over ``processes`` worker processes (default: one per core), in order.
+
+        The workers are forked from this process, so they inherit the opened key: the password is
+        neither asked again nor sent anywhere. Each worker keeps its own session (event loop, TSA
+        connection, validation context with its revocation data) for the life of this session, until
+        ``close()``. Keys on a PKCS#11 token cannot cross a fork: those batches, batches of one letter
+        and platforms without ``fork`` are signed in this process. ``kwargs`` are those of ``sign`` for
+        every letter; ``per_letter`` (one mapping per PDF, e.g. ``{"visible": appearance}``) adds or
+        overrides them letter by letter. Fork from a process without other threads running (a worker
+        or command, not a web request thread).
+        """
+        batch = list(pdfs)
+        options = [dict(o) for o in per_letter] if per_letter is not None else [{} for _ in batch]
+        if len(options) != len(batch):
+            raise _failed("per_letter needs one entry per PDF", "ข้อมูลรายฉบับไม่ครบตามจำนวนเอกสาร")
+        items = list(zip(batch, options, strict=True))
+        workers = processes or os.cpu_count() or 1
+        if workers <= 1 or len(batch) <= 1 or not self._forkable():
+            return self._run(_sign_items(self, items, kwargs))
+        assert self._runner is not None
+        pool = self._runner.pool(workers, self)
+        # A few chunks per worker keeps both busy to the end without a round-trip per letter.
+        size = max(1, -(-len(items) // (workers * 4)))
+        chunks = [items[i:i + size] for i in range(0, len(items), size)]
+        # A worker that dies takes its chunk with it and the pool would wait for ever: bound the wait
+        # (generously: two TSA requests per letter may each take up to ``tsa_timeout``).
+        limit = 60 + len(batch) * (2 * self.tsa_timeout + 5)
+        try:
+            parts = pool.map_async(_sign_chunk, [(chunk, kwargs) for chunk in chunks], chunksize=1).get(limit)
+        except multiprocessing.TimeoutError:
+            self._runner.drop_pool()
+            raise _failed(f"The signing workers did not finish within {limit} s",
+                          "กระบวนการลงนามไม่เสร็จภายในเวลาที่กำหนด") from None
+        signed: list[bytes] = []
+        for part in parts:
+            if isinstance(part, _WorkerFailure):
+                raise SigningFailed(code=part.code, message_th=part.message_th, message_en=part.message_en)
+            signed.extend(part)
+        return signed
+
+    def _forkable(self) -> bool:
+        try:
+            signer = self.key.signer()
+        except SarabanError:
+            return False
+        return isinstance(signer, CachedKeySigner) and "fork" in multiprocessing.get_all_start_methods()
+
+    def _run(self, coro: Coroutine[Any, Any, _T]) -> _T:
+        if self._runner is None:  # only when __post_init__ failed half-way
+            raise _failed("The signing session was not set up", "ยังไม่ได้เปิดการลงนาม")
+        return self._runner.run(coro)
 
     def _bytes_reserved(self) -> int:
         """Room for the CMS: the certificates, the signature and (when stamped) a timestamp token."""
-        signer = self.key.signer()
-        certs = sum(len(c.dump()) for c in _chain_of(signer))
-        room = 4096 + 2 * certs
-        if self._timestamper is not None:
-            room += 8192
-        return room
+        if self._reserve is None:
+            signer = self.key.signer()
+            certs = sum(len(c.dump()) for c in _chain_of(signer))
+            room = 4096 + 2 * certs
+            if self._timestamper is not None:
+                room += 8192
+            self._reserve = room
+        return self._reserve
+
+
+class _LoopRunner:
+    """One event loop for a signing session, run from whichever thread calls (one call at a time).
+
+    ``asyncio.run`` per letter would create and tear down a loop each time, and the TSA and fetcher
+    HTTP sessions are bound to the loop that opened them, so they could not be reused.
+    """
+
+    def __init__(self) -> None:
+        self.closers: list[Any] = []  # async callables that release what the session opened
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+        self._pool: Any = None
+        self._pool_size = 0
+
+    def pool(self, workers: int, parent: PadesSigner) -> Any:
+        """The session's worker processes (forked now, or kept from an earlier batch of the session)."""
+        with self._lock:
+            if self._pool is not None and self._pool_size != workers:
+                self._pool.terminate()
+                self._pool = None
+            if self._pool is None:
+                settings = (parent.key, parent.level, parent.tsa_url, tuple(parent.trust_roots),
+                            parent.allow_fetching, parent.tsa_timeout)
+                context = multiprocessing.get_context("fork")
+                self._pool = context.Pool(workers, initializer=_start_worker, initargs=settings)
+                self._pool_size = workers
+            return self._pool
+
+    def drop_pool(self) -> None:
+        """Stop the worker processes (a new batch forks new ones)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.terminate()
+
+    def run(self, coro: Coroutine[Any, Any, _T]) -> _T:
+        with self._lock:
+            if self._loop is None or self._loop.is_closed():
+                self._loop = asyncio.new_event_loop()
+            return self._loop.run_until_complete(coro)
+
+    def close(self) -> None:
+        self.drop_pool()
+        with self._lock:
+            loop, self._loop = self._loop, None
+            if loop is None or loop.is_closed():
+                return
+            try:
+                for closer in self.closers:
+                    # closing is best effort: the loop is closed below in any case
+                    with contextlib.suppress(Exception):
+                        loop.run_until_complete(closer())
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            finally:
+                loop.close()
+
+
+@dataclass(frozen=True)
+class _WorkerFailure:
+    """A ``SarabanError`` raised in a worker, carried back as plain data."""
+
+    code: str
+    message_th: str
+    message_en: str
+
+
+_WORKER_SESSION: PadesSigner | None = None  # in a worker process: its own signing session
+
+
+def _start_worker(key: KeySource, level: Level, tsa_url: str | None, trust_roots: tuple[x509.Certificate, ...],
+                  allow_fetching: bool, tsa_timeout: int) -> None:
+    global _WORKER_SESSION
+    _WORKER_SESSION = PadesSigner(key, level=level, tsa_url=tsa_url, trust_roots=trust_roots,
+                                  allow_fetching=allow_fetching, tsa_timeout=tsa_timeout)
+
+
+async def _sign_items(session: PadesSigner, items: list[tuple[bytes, dict[str, Any]]],
+                      kwargs: dict[str, Any]) -> list[bytes]:
+    return [await session.async_sign(pdf, **{**kwargs, **options}) for pdf, options in items]
+
+
+def _sign_chunk(job: tuple[list[tuple[bytes, dict[str, Any]]], dict[str, Any]]) -> list[bytes] | _WorkerFailure:
+    items, kwargs = job
+    assert _WORKER_SESSION is not None
+    try:
+        return _WORKER_SESSION._run(_sign_items(_WORKER_SESSION, items, kwargs))
+    except SarabanError as exc:
+        return _WorkerFailure(exc.code, exc.message_th, exc.message_en)
+    except Exception as exc:
+        return _WorkerFailure("signing.failed", "ลงนามเอกสารไม่สำเร็จ", f"{type(exc).__name__}: {exc}")
 
 
 def _chain_of(signer: signers.Signer) -> list[x509.Certificate]:
@@ -192,5 +382,6 @@ def sign_pdf(
     URLs) from B-LT up, to collect the revocation data embedded in the DSS. ``visible`` draws the stamp;
     ``certify`` makes this a certification (DocMDP, form filling allowed) signature.
     """
-    session = PadesSigner(key, level=level, tsa_url=tsa_url, trust_roots=trust_roots, allow_fetching=allow_fetching)
-    return session.sign(pdf, field_name=field_name, visible=visible, certify=certify, reason=reason)
+    with PadesSigner(key, level=level, tsa_url=tsa_url, trust_roots=trust_roots,
+                     allow_fetching=allow_fetching) as session:
+        return session.sign(pdf, field_name=field_name, visible=visible, certify=certify, reason=reason)
