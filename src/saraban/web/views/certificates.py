@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from asn1crypto import x509 as asn1_x509
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -64,6 +65,8 @@ class CertificateRow:
     certificate: SigningCertificate
     days_left: int
     usages: str
+    subject_name: str = ""  # the common names: the full names are in the cells' titles
+    issuer_name: str = ""
 
     @property
     def expired(self) -> bool:
@@ -76,7 +79,11 @@ def _rows(request: HttpRequest, certificates: Any, now: dt.datetime) -> list[Cer
     for cert in certificates:
         names = [n for n in cert.key_usage.split(",") if n]
         usages = ", ".join(text(request, *USAGE_LABELS.get(n, (n, n))) for n in names)
-        rows.append(CertificateRow(cert, selectors.days_until(cert.not_after, now), usages))
+        parsed = asn1_x509.Certificate.load(bytes(cert.certificate))
+        rows.append(CertificateRow(
+            cert, selectors.days_until(cert.not_after, now), usages,
+            registry.common_name(parsed.subject), registry.common_name(parsed.issuer),
+        ))
     return rows
 
 
