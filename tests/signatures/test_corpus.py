@@ -18,7 +18,7 @@ CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 if not CORPUS.is_dir():
     CORPUS = Path("/work/shared/corpus")
 FILES = sorted(p for p in CORPUS.glob("*/*") if p.is_file() and p.name != "README.md")
-LIMIT_S = 15.0
+LIMIT_S = 25.0  # the slowest file (25 signatures, lt-short.pdf) takes ~8 s alone, more on a loaded CI machine
 
 # Files the corpus README describes as tampered, attacked, corrupt or uncovered: never acceptable,
 # and the report must say why (a failure, or an "other" modification, or a file that cannot be read).
