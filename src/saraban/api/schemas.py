@@ -205,6 +205,7 @@ class SignatureOut(Schema):
     position_title: str
     acting_line: str
     method: str
+    level: str = ""  # PAdES: B-B, B-T, B-LT or B-LTA
     signed_at: dt.datetime
     pdf_sha256: str
 
@@ -273,7 +274,7 @@ def letter_detail(letter: Letter) -> dict[str, Any]:
         "signatures": [
             {
                 "signer_id": s.signer_id, "signer_name": s.signer.display_name, "position_title": s.position_title,
-                "acting_line": s.acting_line, "method": s.method, "signed_at": s.signed_at,
+                "acting_line": s.acting_line, "method": s.method, "level": s.level, "signed_at": s.signed_at,
                 "pdf_sha256": s.pdf_sha256,
             }
             for s in letter.signatures.select_related("signer")
@@ -313,9 +314,12 @@ class ReturnIn(Schema):
 
 
 class SignIn(Schema):
-    """The signer's password, to re-authenticate at the moment of signing (never stored or echoed)."""
+    """How to sign: ``certificate_id`` of a registered certificate (PAdES; ``password`` is then the
+    PKCS#12 password or the token's PIN, or for the organisation's seal the sign-in password), or none
+    for the typed-name signature (``password`` is the sign-in password). Never stored or echoed."""
 
     password: str = Field(..., repr=False)
+    certificate_id: int | None = None
 
 
 class ReasonIn(Schema):

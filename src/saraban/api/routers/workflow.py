@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from saraban.access.policy import organisations_of, today
-from saraban.core.errors import PermissionRefused
+from saraban.core.errors import FieldProblem, PermissionRefused, ValidationFailed
 from saraban.correspondence.selectors import awaiting_my_review, awaiting_my_signature, awaiting_number, drafts_of
 from saraban.correspondence.services import cancel_letter, issue_number, start_correction
 from saraban.correspondence.workflow import (
@@ -27,6 +27,7 @@ from saraban.directory.models import Role
 from saraban.exchange.services import send_letter
 from saraban.inbox.selectors import awaiting_endorsement, awaiting_registration, my_assignments
 from saraban.signatures.methods import SignerProof
+from saraban.signatures.selectors import usable_certificates
 
 from ..auth import person_of
 from ..schemas import (
@@ -92,10 +93,22 @@ def return_letter(request: HttpRequest, letter_id: int, payload: ReturnIn) -> di
 
 @router.post("/letters/{int:letter_id}/sign", response={200: SignedOut, **ERRORS}, summary="Sign")
 def sign(request: HttpRequest, letter_id: int, payload: SignIn) -> dict[str, Any]:
-    """Sign an approved letter; the signer re-authenticates with their password (never stored or echoed)."""
+    """Sign an approved letter: by typed name (the sign-in password) or, with ``certificate_id``, with a
+    registered certificate (PAdES; the letter is numbered as it is signed). Secrets are never stored."""
     person = person_of(request)
     letter = visible_letter(person, letter_id)
-    signature = sign_letter(letter, actor=person, proof=SignerProof(payload.password))
+    certificate = None
+    if payload.certificate_id is not None:
+        certificate = next(
+            (c for c in usable_certificates(person, letter.organisation_id) if c.pk == payload.certificate_id), None
+        )
+        if certificate is None:
+            raise ValidationFailed([FieldProblem(
+                "certificate_id", "unusable", "ท่านใช้ใบรับรองนี้ลงนามหนังสือฉบับนี้ไม่ได้",
+                "You cannot sign this letter with that certificate",
+            )])
+    signature = sign_letter(letter, actor=person, proof=SignerProof(payload.password), certificate=certificate)
+    letter.refresh_from_db()
     return {"letter": letter_detail(letter), "pdf_sha256": signature.pdf_sha256}
 
 
