@@ -52,3 +52,25 @@ def test_signed_letter_with_stamp(letter_pdf: bytes, p12_key: Pkcs12Key, roots: 
     widget = pypdf.PdfReader(io.BytesIO(signed)).pages[0]["/Annots"][0].get_object()
     assert [round(float(v)) for v in widget["/Rect"]] == [round(v) for v in appearance.box]
     assert "ธีรวัฒน์" in text
+
+
+@pytest.mark.parametrize("name", ["external", "internal", "order"])
+def test_the_renderer_reports_the_signature_room_where_the_text_says_it_is(name: str) -> None:
+    """Typst's own layout (queried, no PDF read-back) and the PDF's text agree on the blank room."""
+    import json
+    from pathlib import Path
+
+    from saraban.correspondence.content import parse_letter_json
+    from saraban.rendering.letters import render_letter_with_signature_room
+    from saraban.signatures.pades.appearance import locate_signature_block
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "letters" / f"{name}.json"
+    content = parse_letter_json(json.loads(example.read_text(encoding="utf-8")))
+    pdf, room = render_letter_with_signature_room(content)
+    found = locate_signature_block(pdf, content.signer.name)
+    assert room is not None and found is not None
+    assert room.page == found[0]
+    (x1, y1, x2, y2), (fx1, fy1, fx2, fy2) = room.box, found[1]
+    assert abs((x1 + x2) / 2 - (fx1 + fx2) / 2) < 15  # centred on the block
+    assert abs(y1 - fy1) < 15 and abs(y2 - fy2) < 15  # the same room, give or take a line's leading
+    assert y2 - y1 >= 46  # the stamp fits

@@ -21,7 +21,7 @@ from saraban.directory.models import Organisation, Person, Role
 from saraban.directory.selectors import acting_appointments, current_roles
 from saraban.documents.models import StoredFile
 from saraban.documents.services import store_file
-from saraban.rendering.letters import render_letter
+from saraban.rendering.letters import render_letter, render_letter_with_signature_room
 from saraban.signatures.methods import PadesSignature, SignerProof, SigningMethod, signing_method
 from saraban.signatures.models import Signature, SignatureMethod, SigningCertificate
 
@@ -262,9 +262,13 @@ def _sign(letter: Letter, *, actor: Person, proof: SignerProof, signing: Signing
         entry_id = None
         if signing.numbers_on_signing:  # drawn first: the lock order of the numbering service
             signed_content, entry_id = draw_number_at_signing(letter, signed_content, actor=actor, at=moment)
-        rendered = render_letter(signed_content)
+        room = None
+        if isinstance(signing, PadesSignature):
+            rendered, room = render_letter_with_signature_room(signed_content)
+        else:
+            rendered = render_letter(signed_content)
         # The signing method checks the proof (re-authentication) before anything is written.
-        pdf = signing.sign(rendered, actor, proof, position=position, at=moment)
+        pdf = signing.sign(rendered, actor, proof, position=position, at=moment, room=room)
         stored = store_file(pdf, "application/pdf")
         before = letter_snapshot(letter)
         letter.content = signed_content.model_dump(mode="json")

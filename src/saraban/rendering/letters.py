@@ -8,6 +8,7 @@ style, numbered lists, headings) and hands it to Typst as JSON through ``sys.inp
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from saraban.core.thai import THAI_MONTHS, buddhist_year, format_thai_date
@@ -15,7 +16,7 @@ from saraban.correspondence.content import LetterContent
 from saraban.correspondence.kinds import DigitStyle, LetterSubtype, LetterType
 
 from .digits import numeral, printed_digits
-from .engine import DEFAULT_PDF_STANDARD, compile_pdf
+from .engine import DEFAULT_PDF_STANDARD, compile_pdf, compile_pdf_with_query
 from .fonts import sizes
 from .textlayer import repair_text_layer
 
@@ -179,3 +180,39 @@ def render_letter(content: LetterContent, *, pdf_standard: str = DEFAULT_PDF_STA
     ``saraban.correspondence.content.check_letter`` first. Safe to call from several threads.
     """
     return repair_text_layer(compile_pdf("letter", letter_view(content), pdf_standard=pdf_standard or None))
+
+
+@dataclass(frozen=True)
+class SignatureRoom:
+    """The blank room above the signer's name: page index (0-based) and box in PDF points (bottom-left)."""
+
+    page: int
+    box: tuple[float, float, float, float]
+
+
+A4_HEIGHT_PT = 841.89
+
+
+def render_letter_with_signature_room(
+    content: LetterContent, *, pdf_standard: str = DEFAULT_PDF_STANDARD, width: float = 230.0
+) -> tuple[bytes, SignatureRoom | None]:
+    """``render_letter``, and where the signature goes (``None`` for letters without a signer's block).
+
+    A digital signature's stamp (``width`` points wide) is drawn in that room, centred like the block.
+    """
+    pdf, rooms = compile_pdf_with_query(
+        "letter", letter_view(content), "<signature-room>", pdf_standard=pdf_standard or None
+    )
+    pdf = repair_text_layer(pdf)
+    if not rooms:
+        return pdf, None
+    room = rooms[-1]  # the signer's block is the last (minutes also have the recorder's)
+    bottom = room["bottom"]  # the top of the "(name)" line; the room is the blank height above it
+    centre = _pt(bottom["x"]) + _pt(room["cx"])
+    lower = A4_HEIGHT_PT - _pt(bottom["y"]) + 2  # clear of the tall Thai marks of the name
+    upper = lower + _pt(room["height"])
+    return pdf, SignatureRoom(int(bottom["page"]) - 1, (centre - width / 2, lower, centre + width / 2, upper))
+
+
+def _pt(length: str | float) -> float:
+    return float(str(length).removesuffix("pt"))

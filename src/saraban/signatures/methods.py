@@ -22,6 +22,8 @@ from saraban.directory.models import Person
 from .models import SignatureMethod, SigningCertificate
 
 if TYPE_CHECKING:
+    from saraban.rendering.letters import SignatureRoom
+
     from .pades.appearance import SignatureAppearance
     from .pades.keys import KeySource
     from .pades.sign import PadesSigner
@@ -42,11 +44,13 @@ class SigningMethod(Protocol):
     numbers_on_signing: bool
 
     def sign(
-        self, pdf: bytes, signer: Person, proof: SignerProof, *, position: str = "", at: dt.datetime | None = None
+        self, pdf: bytes, signer: Person, proof: SignerProof, *, position: str = "", at: dt.datetime | None = None,
+        room: SignatureRoom | None = None,
     ) -> bytes:
         """Check ``proof`` for ``signer`` and return the signed PDF; ``PermissionRefused`` otherwise.
 
-        ``position`` and ``at`` are what the visible signature prints (the position signed as, the time).
+        ``position`` and ``at`` are what the visible signature prints (the position signed as, the time);
+        ``room`` is where the renderer left room for it (found in the PDF's text when not given).
         """
         ...
 
@@ -72,7 +76,8 @@ class TypedNameSignature:
         self.reauthenticated = reauthenticated
 
     def sign(
-        self, pdf: bytes, signer: Person, proof: SignerProof, *, position: str = "", at: dt.datetime | None = None
+        self, pdf: bytes, signer: Person, proof: SignerProof, *, position: str = "", at: dt.datetime | None = None,
+        room: SignatureRoom | None = None,
     ) -> bytes:
         """Re-authenticate (unless done for the batch) and return ``pdf`` as it is."""
         if not self.reauthenticated:
@@ -177,7 +182,8 @@ class PadesSignature:
         self._session = None
 
     def sign(
-        self, pdf: bytes, signer: Person, proof: SignerProof, *, position: str = "", at: dt.datetime | None = None
+        self, pdf: bytes, signer: Person, proof: SignerProof, *, position: str = "", at: dt.datetime | None = None,
+        room: SignatureRoom | None = None,
     ) -> bytes:
         """Sign ``pdf`` at the configured level (opening and closing the key unless a batch opened it)."""
         batch = self._session is not None
@@ -186,24 +192,25 @@ class PadesSignature:
         try:
             assert self._session is not None
             return self._session.sign(
-                pdf, visible=self._appearance(pdf, signer, position, at), certify=self.certify
+                pdf, visible=self._appearance(pdf, signer, position, at, room), certify=self.certify
             )
         finally:
             if not batch:
                 self.close()
 
     def _appearance(
-        self, pdf: bytes, signer: Person, position: str, at: dt.datetime | None
+        self, pdf: bytes, signer: Person, position: str, at: dt.datetime | None, room: SignatureRoom | None
     ) -> SignatureAppearance | None:
-        from .pades.appearance import letter_appearance, verify_url
+        from .pades.appearance import SignatureAppearance, letter_appearance, verify_url
 
         if not self.visible:
             return None
         name = self.stamp_name or getattr(signer, "display_name", "") or signer.get_username()
-        return letter_appearance(
-            pdf, signer_name=name, position=position, signed_at=at or dt.datetime.now(dt.UTC),
-            url=verify_url(hashlib.sha256(pdf).hexdigest(), self.base_url),
-        )
+        when = at or dt.datetime.now(dt.UTC)
+        url = verify_url(hashlib.sha256(pdf).hexdigest(), self.base_url)
+        if room is not None:
+            return SignatureAppearance(name, position, when, url, page=room.page, box=room.box)
+        return letter_appearance(pdf, signer_name=name, position=position, signed_at=when, url=url)
 
 
 def signing_method(name: str = SignatureMethod.TYPED_NAME) -> SigningMethod:
