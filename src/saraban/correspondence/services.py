@@ -247,13 +247,18 @@ def issue_number(letter: Letter, *, actor: Person, at: dt.datetime | None = None
             letter.pdf = sealed
         else:
             transaction.on_commit(lambda: _render_later(letter.pk))
-        if letter.supersedes_id:
-            Letter.objects.filter(pk=letter.supersedes_id).update(status=LetterStatus.SUPERSEDED)
-            record_event(
-                "letter.superseded", object_type="letter", object_id=letter.supersedes_id,
-                organisation_id=letter.organisation_id, actor=actor, detail={"by": letter.pk},
-            )
+        _supersede(letter, actor)
     return letter
+
+
+def _supersede(letter: Letter, actor: Person) -> None:
+    """A numbered correction replaces the letter it corrects (ฉบับที่ถูกแทนที่)."""
+    if letter.supersedes_id:
+        Letter.objects.filter(pk=letter.supersedes_id).update(status=LetterStatus.SUPERSEDED)
+        record_event(
+            "letter.superseded", object_type="letter", object_id=letter.supersedes_id,
+            organisation_id=letter.organisation_id, actor=actor, detail={"by": letter.pk},
+        )
 
 
 def draw_number_at_signing(
@@ -297,12 +302,7 @@ def finish_numbering_at_signing(
         actor=actor, before=before, after=letter_snapshot(letter),
         detail={"number": content.number, "register_entry": entry_id, "at_signing": True},
     )
-    if letter.supersedes_id:
-        Letter.objects.filter(pk=letter.supersedes_id).update(status=LetterStatus.SUPERSEDED)
-        record_event(
-            "letter.superseded", object_type="letter", object_id=letter.supersedes_id,
-            organisation_id=letter.organisation_id, actor=actor, detail={"by": letter.pk},
-        )
+    _supersede(letter, actor)
     return letter
 
 

@@ -68,17 +68,7 @@ def compile_pdf(
     ``pdf_standard`` is a Typst PDF standard such as ``"a-3b"`` (the default), ``"a-2b"`` or
     ``"a-4"``; ``None`` or ``""`` writes a plain PDF.
     """
-    inputs = {"data": json.dumps(data, ensure_ascii=False)}
-    standards: list[Any] = [pdf_standard] if pdf_standard else []
-    slot = _slot(template)
-    with slot.lock:
-        try:
-            pdf = slot.compiler.compile(format="pdf", sys_inputs=inputs, pdf_standards=standards)
-        except typst.TypstError as exc:
-            raise RenderError(f"typst could not render {template}: {exc.message}\n{exc.diagnostic}") from exc
-    if not isinstance(pdf, bytes):  # one PDF, never a list of pages
-        raise RenderError(f"typst returned {type(pdf).__name__} instead of PDF bytes")
-    return pdf
+    return _compile(template, data, pdf_standard, None)[0]
 
 
 def compile_pdf_with_query(
@@ -89,16 +79,24 @@ def compile_pdf_with_query(
     The query reuses the layout Typst just made (about a millisecond), so a caller learns where things
     landed on the page (e.g. the signature room) without reading the PDF back.
     """
+    return _compile(template, data, pdf_standard, selector)
+
+
+def _compile(
+    template: str, data: dict[str, Any], pdf_standard: str | None, selector: str | None
+) -> tuple[bytes, list[Any]]:
     inputs = {"data": json.dumps(data, ensure_ascii=False)}
     standards: list[Any] = [pdf_standard] if pdf_standard else []
     slot = _slot(template)
+    found: Any = "[]"
     with slot.lock:
         try:
             pdf = slot.compiler.compile(format="pdf", sys_inputs=inputs, pdf_standards=standards)
-            found = slot.compiler.query(selector, field="value")
+            if selector is not None:
+                found = slot.compiler.query(selector, field="value")
         except typst.TypstError as exc:
             raise RenderError(f"typst could not render {template}: {exc.message}\n{exc.diagnostic}") from exc
-    if not isinstance(pdf, bytes):
+    if not isinstance(pdf, bytes):  # one PDF, never a list of pages
         raise RenderError(f"typst returned {type(pdf).__name__} instead of PDF bytes")
     values = json.loads(found) if isinstance(found, str) else found
     return pdf, list(values or [])

@@ -32,6 +32,7 @@ from saraban.signatures.notices import mark_read, unread_notices
 from saraban.signatures.pades.sign import LEVELS
 from saraban.signatures.policy import certifies, set_signing_level, signing_level, tsa_url
 from saraban.web.context_processors import acting_organisation
+from saraban.web.forms.base import BilingualForm
 from saraban.web.i18n import text
 
 from . import errors
@@ -55,7 +56,10 @@ def _person(request: HttpRequest) -> Person:
 
 
 def _forbidden(request: HttpRequest, th: str, en: str) -> HttpResponse:
-    return render(request, "web/certificates/forbidden.html", {"reason": text(request, th, en)}, status=403)
+    return render(request, "web/forbidden.html", {
+        "reason": text(request, th, en), "back": "/certificates/",
+        "back_label": text(request, "กลับไปที่ใบรับรองของฉัน", "Back to my certificates"),
+    }, status=403)
 
 
 @dataclass
@@ -87,29 +91,23 @@ def _rows(request: HttpRequest, certificates: Any, now: dt.datetime) -> list[Cer
     return rows
 
 
-class Pkcs12UploadForm(forms.Form):
+class Pkcs12UploadForm(BilingualForm):
     """A PKCS#12 file and its password (used once to open the file, never kept)."""
 
-    file = forms.FileField()
-    password = forms.CharField(widget=forms.PasswordInput(render_value=False), strip=False)
-    label = forms.CharField(max_length=255, required=False)
-
-    LABELS = {
+    labels = {
         "file": ("ไฟล์ใบรับรอง (.p12 หรือ .pfx)", "Certificate file (.p12 or .pfx)"),
         "password": ("รหัสผ่านของไฟล์ใบรับรอง", "The file's password"),
         "label": ("ชื่อเรียก (ไม่บังคับ)", "Name (optional)"),
     }
+    file = forms.FileField()
+    password = forms.CharField(widget=forms.PasswordInput(render_value=False), strip=False)
+    label = forms.CharField(max_length=255, required=False)
 
     def __init__(self, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for name, (th, en) in self.LABELS.items():
-            field = self.fields[name]
-            field.label = text(request, th, en)
-            field.error_messages["required"] = text(request, "ต้องกรอกช่องนี้", "This field is required")
+        super().__init__(*args, request=request, **kwargs)
+        no_file = self.t("ไม่ได้แนบไฟล์", "No file was submitted")
         self.fields["file"].error_messages.update({
-            "empty": text(request, "ไฟล์ว่างเปล่า", "The file is empty"),
-            "invalid": text(request, "ไม่ได้แนบไฟล์", "No file was submitted"),
-            "missing": text(request, "ไม่ได้แนบไฟล์", "No file was submitted"),
+            "empty": self.t("ไฟล์ว่างเปล่า", "The file is empty"), "invalid": no_file, "missing": no_file,
         })
         self.fields["file"].widget.attrs["accept"] = ".p12,.pfx,application/x-pkcs12"
         self.fields["password"].widget.attrs["autocomplete"] = "off"

@@ -47,7 +47,10 @@ def can_administer(person: Person, organisation: Organisation) -> bool:
 
 
 def _forbidden(request: HttpRequest, th: str, en: str) -> HttpResponse:
-    return render(request, "web/directory/forbidden.html", {"reason": text(request, th, en)}, status=403)
+    return render(request, "web/forbidden.html", {
+        "reason": text(request, th, en), "back": "/directory/",
+        "back_label": text(request, "กลับไปทำเนียบหน่วยงาน", "Back to the directory"),
+    }, status=403)
 
 
 def _person(request: HttpRequest) -> Person:
