@@ -245,3 +245,29 @@ def test_a_seal_without_its_pin_refuses_the_numbering_and_says_why(
         issue_number(letter, actor=clerk)
     assert refused.value.code == "key.seal_pin_missing"
     assert Letter.objects.get(pk=letter.pk).status == LetterStatus.APPROVED
+
+
+@pytest.mark.django_db
+def test_a_signed_letter_travels_as_signed_and_the_receiver_keeps_its_report(
+    agency: Organisation, clerk: Person, signer: Person, certificate: SigningCertificate, trusting: None,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    from saraban.correspondence.workflow import set_recipients
+    from saraban.directory.services import create_organisation
+    from saraban.exchange.services import send_letter
+    from saraban.inbox.models import IncomingLetter
+    from saraban.inbox.services import record_receipt_validation
+
+    city = create_organisation(identifier="city", kind="municipality", name_th="เทศบาลนครนนทบุรี",
+                               letter_code="นบ 52001", category="lao")
+    draft = create_letter(agency, example("external"), author=clerk)
+    set_recipients(draft, [city], [], actor=clerk)
+    letter = submit_for_review(draft, actor=clerk, reviewers=[], signer=signer)
+    signature = sign_letter(letter, actor=signer, proof=SignerProof(P12_PASSWORD), certificate=certificate)
+    with django_capture_on_commit_callbacks(execute=False):
+        send_letter(Letter.objects.get(pk=letter.pk), actor=clerk)
+    incoming = IncomingLetter.objects.get(organisation=city)
+    assert incoming.original_id == signature.pdf_sha256  # not rendered again: the signature is intact
+    assert Letter.objects.get(pk=letter.pk).pdf_id == signature.pdf_sha256
+    record = record_receipt_validation(incoming.pk)
+    assert record is not None and record.indication == "TOTAL_PASSED"

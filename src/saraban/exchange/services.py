@@ -16,6 +16,7 @@ from saraban.directory.models import Person, Role
 from saraban.documents.services import read_file
 from saraban.registers.models import EntryStatus, RegisterEntry
 from saraban.registers.services import record_action
+from saraban.signatures.selectors import signed_pdf_of
 
 from .models import Dispatch, DispatchStatus
 from .transports import transport_for
@@ -50,8 +51,8 @@ def send_letter(letter: Letter, *, actor: Person) -> list[Dispatch]:
                 code="letter.no_recipients", message_th="ยังไม่ได้เลือกหน่วยงานผู้รับ",
                 message_en="The letter has no recipient organisations",
             )
-        # The final PDF (with number and date) is what travels.
-        pdf_file = render_and_store(letter)
+        # The final PDF (with number and date) is what travels; a PKI-signed one exactly as it was signed.
+        pdf_file = signed_pdf_of(letter.pk) or render_and_store(letter)
         pdf = read_file(pdf_file.sha256)
         now = timezone.now()
         before = letter_snapshot(letter)

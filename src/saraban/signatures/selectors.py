@@ -11,6 +11,7 @@ from django.utils import timezone
 from saraban.core.thai import local_date
 from saraban.directory.models import Organisation, Person, Role, RoleAssignment
 from saraban.directory.selectors import current_roles
+from saraban.documents.models import StoredFile
 
 from .models import KeyLocation, RevocationStatus, SigningCertificate
 
@@ -211,3 +212,19 @@ def signing_readiness(*, at: dt.datetime | None = None) -> ReadinessCounts:
     rows.sort(key=lambda r: (r.can_sign, r.name_th, r.organisation_id))
     able = sum(1 for r in rows if r.can_sign)
     return ReadinessCounts(moment, able, len(rows) - able, rows)
+
+
+def signed_pdf_of(letter_id: int) -> StoredFile | None:
+    """The PDF a letter was signed with PKI (its newest LTA renewal), or ``None`` without such a signature.
+
+    This is the file that must travel and be shown as it is: rendering the letter again would drop
+    the signature.
+    """
+    from .archive import current_version
+    from .models import Signature, SignatureMethod
+
+    signature = (
+        Signature.objects.filter(letter_id=letter_id, method=SignatureMethod.PADES)
+        .select_related("pdf").order_by("-signed_at", "-pk").first()
+    )
+    return current_version(signature.pdf) if signature is not None else None

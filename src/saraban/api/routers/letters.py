@@ -22,6 +22,7 @@ from saraban.directory.models import Organisation, Person, Role
 from saraban.directory.selectors import unit_ids_under
 from saraban.documents.services import read_file
 from saraban.rendering.letters import render_letter
+from saraban.signatures.archive import current_version
 
 from ..auth import person_of
 from ..schemas import (
@@ -130,5 +131,6 @@ def update(request: HttpRequest, letter_id: int, payload: LetterUpdate) -> dict[
 def letter_pdf(request: HttpRequest, letter_id: int) -> HttpResponse:
     """The letter's current PDF (signed or numbered rendition); a draft is rendered on the fly."""
     letter = visible_letter(person_of(request), letter_id)
-    data = read_file(letter.pdf_id) if letter.pdf_id else render_letter(letter.letter_content)
+    pdf = letter.pdf
+    data = read_file(current_version(pdf).sha256) if pdf is not None else render_letter(letter.letter_content)
     return file_response(data, "application/pdf", f"letter-{letter.pk}.pdf")
