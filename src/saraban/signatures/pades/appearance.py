@@ -9,9 +9,13 @@ that opens ``/verify?d=<sha256>`` for this document. ``locate_signature_block`` 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib.util
 import io
+import os
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
@@ -34,8 +38,38 @@ _FONT_FACTORY: GlyphAccumulatorFactory | None = None
 def _font() -> GlyphAccumulatorFactory:
     global _FONT_FACTORY
     if _FONT_FACTORY is None:
-        _FONT_FACTORY = GlyphAccumulatorFactory(str(FONT_FILE))
+        _FONT_FACTORY = GlyphAccumulatorFactory(str(stamp_font()))
     return _FONT_FACTORY
+
+
+# What a stamp can print: Latin, Latin-1, general punctuation and Thai (names, positions, dates, URLs).
+STAMP_UNICODES = [*range(0x20, 0x7F), *range(0xA0, 0x100), *range(0x2000, 0x2070), *range(0x0E00, 0x0E80)]
+
+
+def stamp_font() -> Path:
+    """Sarabun reduced to the characters a stamp prints, made once per installation.
+
+    pyHanko subsets the font again for every stamp it draws; from this smaller font (Thai shaping
+    tables kept) that takes about a third of the time, which halves the cost of a visible signature.
+    """
+    source = FONT_FILE.read_bytes()
+    target = Path(tempfile.gettempdir()) / f"saraban-stamp-{hashlib.sha256(source).hexdigest()[:16]}.ttf"
+    if not target.exists():
+        from fontTools import subset
+        from fontTools.ttLib import TTFont
+
+        options = subset.Options()
+        options.layout_features = ["*"]  # keep every GSUB/GPOS feature: Thai marks must still shape
+        options.name_IDs = ["*"]
+        options.notdef_outline = True
+        font = TTFont(io.BytesIO(source))
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=STAMP_UNICODES)
+        subsetter.subset(font)
+        partial = target.with_suffix(f".{os.getpid()}.part")
+        font.save(str(partial))
+        partial.replace(target)  # atomic: a concurrent process sees the whole font or none
+    return target
 
 
 def verify_url(sha256: str, base_url: str = "") -> str:
