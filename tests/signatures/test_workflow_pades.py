@@ -271,3 +271,27 @@ def test_a_signed_letter_travels_as_signed_and_the_receiver_keeps_its_report(
     assert Letter.objects.get(pk=letter.pk).pdf_id == signature.pdf_sha256
     record = record_receipt_validation(incoming.pk)
     assert record is not None and record.indication == "TOTAL_PASSED"
+
+
+@pytest.mark.django_db
+def test_no_secret_is_kept_or_shown(
+    agency: Organisation, clerk: Person, signer: Person, certificate: SigningCertificate,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from django.core import serializers
+
+    from saraban.audit.models import AuditEvent
+    from saraban.signatures.models import Signature, SigningBatch, SigningBatchItem
+
+    assert P12_PASSWORD not in repr(SignerProof(P12_PASSWORD))
+    letters = [approved(agency, clerk, signer, f"เรื่องที่ {n}") for n in range(2)]
+    start_batch(signer=signer, organisation=agency, letter_ids=[x.pk for x in letters],
+                proof=SignerProof(P12_PASSWORD), certificate=certificate, background=False)
+    with pytest.raises(PermissionRefused):
+        sign_letter(approved(agency, clerk, signer), actor=signer, proof=SignerProof("wrong-" + P12_PASSWORD),
+                    certificate=certificate)
+    kept = serializers.serialize("json", [
+        *AuditEvent.objects.all(), *Signature.objects.all(), *SigningBatch.objects.all(),
+        *SigningBatchItem.objects.all(), *SigningCertificate.objects.all(),
+    ])
+    assert P12_PASSWORD not in kept and P12_PASSWORD not in caplog.text

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.contrib.auth import authenticate
@@ -31,9 +31,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class SignerProof:
-    """What the signer typed to prove it is them, at the moment of signing (never stored)."""
+    """What the signer typed to prove it is them, at the moment of signing (never stored, never shown).
 
-    password: str
+    ``repr`` leaves the secret out, so a log line or an error report that prints the proof shows none.
+    """
+
+    password: str = field(repr=False)
 
 
 class SigningMethod(Protocol):
