@@ -108,6 +108,7 @@ def letter_context(
 ) -> dict[str, Any]:
     """Everything the letter page shows; ``bound`` holds the forms of a refused action, with their errors."""
     content = letter.letter_content
+    actions = available_actions(letter, person)
     submit = SubmitForm(request=request, organisation=letter.organisation)
     # The signer chosen in the editor is printed in the content; offer that person by default.
     named = next((p.pk for p in submit.signers if p.name == content.signer.name), None)
@@ -115,7 +116,8 @@ def letter_context(
     action_forms: dict[str, forms.Form] = {
         "submit": submit,
         "review": CommentForm(request=request),
-        "sign": SignForm(request=request, certificates=_certificates(person, letter)),
+        # The certificates are looked up only for the person who may sign now.
+        "sign": SignForm(request=request, certificates=_certificates(person, letter) if "sign" in actions else ()),
         "cancel": ReasonForm(request=request, prefix="cancel"),
     }
     for action, form in (bound or {}).items():
@@ -130,7 +132,7 @@ def letter_context(
     ]
     corrections = Letter.objects.filter(supersedes=letter).only("pk", "number", "status")
     return {
-        "letter": letter, "content": content, "actions": available_actions(letter, person),
+        "letter": letter, "content": content, "actions": actions,
         "forms": action_forms, "action_error": error,
         "steps": list(letter.review_steps.select_related("reviewer")),
         "signatures": list(letter.signatures.select_related("signer")),
