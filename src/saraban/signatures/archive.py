@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from asn1crypto import x509
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -196,8 +195,8 @@ def renew_due(
     tsa = tsa_url or configured_tsa_url()
     if not tsa:
         raise SarabanError(
-            code="renewal.no_tsa", message_th="ยังไม่ได้กำหนดหน่วยประทับรับรองเวลา (TSA) ใน SARABAN_PADES",
-            message_en="No time-stamping authority: set SARABAN_PADES['tsa_url'] or pass --tsa URL",
+            code="renewal.no_tsa", message_th="ยังไม่ได้กำหนดหน่วยประทับรับรองเวลา (TSA) ที่ SARABAN_TSA_URL",
+            message_en="No time-stamping authority: set SARABAN_TSA_URL or pass --tsa URL",
         )
     if trust_roots is None:
         from .trust import trust_roots as configured_roots
@@ -219,10 +218,10 @@ def renew_due(
 
 
 def configured_tsa_url() -> str | None:
-    """The TSA of ``settings.SARABAN_PADES`` (``None`` when not configured)."""
-    config: dict[str, Any] | None = getattr(settings, "SARABAN_PADES", None)
-    url = (config or {}).get("tsa_url")
-    return str(url) if url else None
+    """The deployment's TSA (``SARABAN_TSA_URL``), ``None`` when not configured."""
+    from .policy import tsa_url
+
+    return tsa_url() or None
 
 
 def _renew_one(archive: ArchivedPdf, *, tsa_url: str, trust_roots: Sequence[x509.Certificate]) -> RenewalOutcome:

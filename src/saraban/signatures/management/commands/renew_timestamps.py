@@ -29,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--within-days", type=int, default=DEFAULT_WITHIN_DAYS,
                             help=f"renew when the newest timestamp ends within N days (default {DEFAULT_WITHIN_DAYS})")
         parser.add_argument("--limit", type=int, default=None, help="renew at most N archives in this run")
-        parser.add_argument("--tsa", default=None, help="TSA URL (default: SARABAN_PADES['tsa_url'])")
+        parser.add_argument("--tsa", default=None, help="TSA URL (default: SARABAN_TSA_URL)")
         parser.add_argument("--dry-run", action="store_true", help="list what is due; change nothing")
 
     def handle(self, *args: Any, **options: Any) -> None:
