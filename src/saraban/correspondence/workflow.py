@@ -224,15 +224,7 @@ def _signing_method(
 ) -> SigningMethod:
     if certificate is None:
         return signing_method(method) if isinstance(method, str) else method
-    from saraban.signatures.selectors import usable_certificates
-
-    if certificate.pk not in {c.pk for c in usable_certificates(actor, letter.organisation_id)}:
-        raise _refuse_person(
-            "signature.certificate_unusable",
-            "ใบรับรองนี้ใช้ลงนามไม่ได้ (ไม่ใช่ของท่าน หมดอายุ ถูกเพิกถอน หรือยกเลิกแล้ว)",
-            "This certificate cannot be used: it is not yours, or it expired, was revoked or withdrawn",
-        )
-    return PadesSignature.for_certificate(certificate)
+    return PadesSignature.for_signer(certificate, actor, letter.organisation_id)
 
 
 def _sign(letter: Letter, *, actor: Person, proof: SignerProof, signing: SigningMethod) -> Signature:

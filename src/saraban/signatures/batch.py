@@ -146,15 +146,7 @@ def _authorise(
     if certificate is None:
         reauthenticate(signer, proof)
         return TypedNameSignature(reauthenticated=True)
-    from .selectors import usable_certificates
-
-    if certificate.pk not in {c.pk for c in usable_certificates(signer, organisation.pk)}:
-        raise PermissionRefused(
-            code="signature.certificate_unusable",
-            message_th="ใบรับรองนี้ใช้ลงนามไม่ได้ (ไม่ใช่ของท่าน หมดอายุ ถูกเพิกถอน หรือยกเลิกแล้ว)",
-            message_en="This certificate cannot be used: it is not yours, or it expired, was revoked or withdrawn",
-        )
-    pades = PadesSignature.for_certificate(certificate)
+    pades = PadesSignature.for_signer(certificate, signer, organisation.pk)
     pades.open(signer, proof)
     return pades
 

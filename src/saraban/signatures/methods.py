@@ -148,6 +148,19 @@ class PadesSignature:
             certificate=certificate, certify=certifies(certificate.organisation_id),
         )
 
+    @classmethod
+    def for_signer(cls, certificate: SigningCertificate, signer: Person, organisation_id: int) -> PadesSignature:
+        """``for_certificate``, once ``signer`` is shown to be allowed to sign with it for the organisation."""
+        from .selectors import usable_certificates
+
+        if certificate.pk not in {c.pk for c in usable_certificates(signer, organisation_id)}:
+            raise PermissionRefused(
+                code="signature.certificate_unusable",
+                message_th="ใบรับรองนี้ใช้ลงนามไม่ได้ (ไม่ใช่ของท่าน หมดอายุ ถูกเพิกถอน หรือยกเลิกแล้ว)",
+                message_en="This certificate cannot be used: it is not yours, or it expired, was revoked or withdrawn",
+            )
+        return cls.for_certificate(certificate)
+
     def open(self, signer: Person, proof: SignerProof) -> None:
         """Check the proof and open the key for a batch (``KeyUnavailable`` becomes ``PermissionRefused``)."""
         from .pades.keys import KeyUnavailable
