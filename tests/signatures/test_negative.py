@@ -12,6 +12,7 @@ from saraban.signatures.pades.verify import verify_pdf
 
 from .conftest import minimal_pdf, p12
 from .pki import TestPki
+from .test_corpus import CORPUS
 
 
 def test_one_changed_byte_is_hash_failure(p12_key: Pkcs12Key, roots: list[x509.Certificate]) -> None:
@@ -88,28 +89,53 @@ def test_unsigned_pdf(roots: list[x509.Certificate], small_pdf: bytes) -> None:
 def test_timeout_guard_stops_a_hang() -> None:
     import time
 
-    from saraban.signatures.pades.verify import ValidationTimeout, run_with_timeout
+    from saraban.signatures.pades.verify import ValidationTimeout, run_with_alarm
 
     with pytest.raises(ValidationTimeout):
-        run_with_timeout(lambda: time.sleep(5), 0.3)
+        run_with_alarm(lambda: time.sleep(5), 0.3)
 
 
-def test_timeout_guard_in_a_thread() -> None:
-    import threading
+def test_alarm_honours_a_timer_already_running() -> None:
+    """The test suite's own per-test limit (an interval timer too) survives a validation."""
+    import signal
     import time
 
-    from saraban.signatures.pades.verify import ValidationTimeout, run_with_timeout
+    from saraban.signatures.pades.verify import run_with_alarm
 
-    outcome: list[object] = []
+    fired: list[float] = []
+    previous = signal.signal(signal.SIGALRM, lambda *_: fired.append(time.monotonic()))
+    outer = signal.getitimer(signal.ITIMER_REAL)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 5.0)
+        assert run_with_alarm(lambda: 42, 1.0) == 42
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 3.0 < left <= 5.0  # re-armed with what was left of it
+        signal.setitimer(signal.ITIMER_REAL, 0.2)  # the outer limit comes first: its handler runs
+        run_with_alarm(lambda: time.sleep(0.6), 5.0)
+        assert len(fired) == 1
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, *outer)
+        signal.signal(signal.SIGALRM, previous)
 
-    def work() -> None:
-        try:
-            run_with_timeout(lambda: time.sleep(5), 0.3)
-        except ValidationTimeout as exc:
-            outcome.append(exc)
-        outcome.append(run_with_timeout(lambda: 42, 5))
 
-    thread = threading.Thread(target=work)
+def test_a_file_that_overruns_is_stopped_from_any_thread() -> None:
+    """Validation from a server thread runs in a worker that is killed at the limit, then replaced."""
+    import threading
+
+    from saraban.signatures.pades.verify import validation_pool
+
+    slow = CORPUS / "dss-pades" / "lt-short.pdf"  # 25 signatures: several seconds of work
+    reports: list[object] = []
+
+    def request_thread() -> None:
+        reports.append(verify_pdf(slow.read_bytes(), [], timeout=0.5))
+        reports.append(verify_pdf(b"%PDF-1.7 not really", [], timeout=5))
+
+    thread = threading.Thread(target=request_thread)
     thread.start()
-    thread.join(10)
-    assert isinstance(outcome[0], ValidationTimeout) and outcome[1] == 42
+    thread.join(60)
+    late, after = reports
+    assert late.sub_indication == "FORMAT_FAILURE" and "took longer than 0.5 s" in (late.problem or "")
+    assert late.seconds < 5
+    assert after.sub_indication == "FORMAT_FAILURE" and "took longer" not in (after.problem or "")
+    assert len(validation_pool().pids()) <= validation_pool().size

@@ -2,8 +2,9 @@
 
 ``verify_pdf`` never raises and never hangs: a corrupt, truncated, encrypted or non-PDF file, or a
 signature with a broken byte range, gives a ``Report`` (FORMAT_FAILURE and friends). Each file is
-validated under a time limit (``timeout``): in the main thread with an interval timer, elsewhere
-(web server threads) in a forked child process that is killed when the time is up.
+validated under a time limit (``timeout``) in a long-lived worker process (``saraban.core.workers``),
+which is killed and replaced when the time is up; the command line validates in its own main thread
+under an interval timer instead.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import hashlib
 import io
 import logging
-import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -28,6 +29,8 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
+
+from saraban.core.workers import WorkerCrashed, WorkerPool, WorkerTimeout
 
 from .report import Indication, Modifications, Report, SignatureResult
 
@@ -48,23 +51,36 @@ def verify_pdf(
     *,
     allow_fetching: bool = False,
     timeout: float | None = DEFAULT_TIMEOUT,
+    in_process: bool = False,
 ) -> Report:
     """Validate every signature and document timestamp in ``pdf`` against ``trust_roots``.
 
     With ``allow_fetching`` the OCSP responders and CRLs named in the certificates are asked;
     otherwise only revocation data embedded in the PDF is used (a missing check is reported as
     ``not_checked``, not as a failure). The result is always a ``Report``.
+
+    The work runs in a validation worker process (``validation_pool``), killed and replaced when it
+    overruns ``timeout``. ``in_process`` validates in this process instead, under an interval timer
+    in the main thread (the command line's way: no worker to start); elsewhere it has no time limit.
     """
     started = time.monotonic()
     digest = hashlib.sha256(pdf).hexdigest()
-
-    def work() -> Report:
-        return _verify(pdf, list(trust_roots), allow_fetching=allow_fetching)
-
+    roots = list(trust_roots)
     try:
-        report = work() if timeout is None else run_with_timeout(work, timeout)
-    except ValidationTimeout:
+        if in_process:
+            if timeout is None or threading.current_thread() is not threading.main_thread():
+                report = _verify(pdf, roots, allow_fetching=allow_fetching)
+            else:
+                report = run_with_alarm(lambda: _verify(pdf, roots, allow_fetching=allow_fetching), timeout)
+        else:
+            report = validation_pool().run(
+                _verify_job, pdf, [c.dump() for c in roots], allow_fetching,
+                timeout=DEFAULT_TIMEOUT * 10 if timeout is None else timeout,
+            )
+    except (ValidationTimeout, WorkerTimeout):
         report = _file_problem("FORMAT_FAILURE", f"validation took longer than {timeout:g} s and was stopped")
+    except WorkerCrashed as exc:
+        report = _file_problem("FORMAT_FAILURE", f"the validation worker stopped: {exc}")
     except Exception as exc:  # the guarantee: never an exception out of here
         report = _file_problem("FORMAT_FAILURE", f"{type(exc).__name__}: {exc}")
     report.sha256 = digest
@@ -72,52 +88,64 @@ def verify_pdf(
     return report
 
 
-def run_with_timeout[T](fn: Callable[[], T], seconds: float) -> T:
-    """Run ``fn`` under a time limit; ``ValidationTimeout`` when it is reached."""
-    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
-        return _with_alarm(fn, seconds)
-    return _in_child(fn, seconds)
+def validation_pool() -> WorkerPool:
+    """This process's validation workers (``SARABAN_VALIDATION_WORKERS``, default: one per core)."""
+    global _POOL
+    if _POOL is None:
+        with _POOL_LOCK:
+            if _POOL is None:
+                size = int(os.environ.get("SARABAN_VALIDATION_WORKERS") or os.cpu_count() or 1)
+                _POOL = WorkerPool("verify", size, warm=f"{__name__}:warm_up", max_jobs=500)
+    return _POOL
 
 
-def _with_alarm[T](fn: Callable[[], T], seconds: float) -> T:
-    def on_alarm(_signum: int, _frame: Any) -> None:
+_POOL: WorkerPool | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def warm_up() -> None:
+    """A validation worker's start: what every validation needs, before the first file arrives."""
+    import pyhanko.sign.validation.pdf_embedded  # noqa: F401
+
+
+def _verify_job(pdf: bytes, roots_der: list[bytes], allow_fetching: bool) -> Report:
+    roots = [x509.Certificate.load(der) for der in roots_der]
+    try:
+        return _verify(pdf, roots, allow_fetching=allow_fetching)
+    except Exception as exc:
+        return _file_problem("FORMAT_FAILURE", f"{type(exc).__name__}: {exc}")
+
+
+def run_with_alarm[T](fn: Callable[[], T], seconds: float) -> T:
+    """Run ``fn`` in the main thread under an interval timer; ``ValidationTimeout`` when it is reached.
+
+    A timer already running (the test suite's per-test limit, say) is honoured: when it would expire
+    first, its own handler runs at its time, and it is re-armed with what is left of it afterwards.
+    """
+    previous = signal.getsignal(signal.SIGALRM)
+    outer_left, outer_interval = signal.getitimer(signal.ITIMER_REAL)
+    outer_first = 0 < outer_left < seconds
+    fired_outer = False
+    started = time.monotonic()
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        nonlocal fired_outer
+        if outer_first and callable(previous):
+            fired_outer = True
+            previous(signum, frame)
+            return
         raise ValidationTimeout()
 
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, outer_left if outer_first else seconds)
     try:
         return fn()
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-
-
-def _in_child[T](fn: Callable[[], T], seconds: float) -> T:
-    ctx = multiprocessing.get_context("fork")
-    receiver, sender = ctx.Pipe(duplex=False)
-
-    def child() -> None:
-        try:
-            sender.send((True, fn()))
-        except BaseException as exc:
-            sender.send((False, f"{type(exc).__name__}: {exc}"))
-
-    process = ctx.Process(target=child, daemon=True)
-    process.start()
-    sender.close()
-    try:
-        if not receiver.poll(seconds):
-            raise ValidationTimeout()
-        ok, value = receiver.recv()
-    finally:
-        if process.is_alive():
-            process.kill()
-        process.join(1)
-        receiver.close()
-    if not ok:
-        raise RuntimeError(value)
-    result: T = value
-    return result
+        if outer_left > 0 and not fired_outer:
+            left = outer_left - (time.monotonic() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), outer_interval)
 
 
 def _file_problem(sub: str, problem: str) -> Report:

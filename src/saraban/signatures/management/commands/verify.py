@@ -35,7 +35,8 @@ class Command(BaseCommand):
             roots = trust_roots(options["trust"])
         except SarabanError as exc:
             raise CommandError(str(exc), returncode=2) from None
-        report = verify_pdf(pdf, roots, allow_fetching=options["fetch"])
+        # In this process, under a timer: a command line has no server threads and need not start a worker.
+        report = verify_pdf(pdf, roots, allow_fetching=options["fetch"], in_process=True)
         if options["json"]:
             self.stdout.write(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
         else:
