@@ -28,18 +28,13 @@ from pyhanko.sign.general import as_signing_certificate_v2
 
 from saraban.signatures.pades.keys import CachedKeySigner, FrozenSigningCertificate, Pkcs11Key, Pkcs12Key
 from saraban.signatures.pades.report import Indication, Modifications
-from saraban.signatures.pades.sign import PadesSigner, SigningFailed
+from saraban.signatures.pades.sign import PadesSigner, SigningFailed, signing_pool
 from saraban.signatures.pades.verify import verify_pdf
 
+from .. import worker_jobs
 from .checks import openssl_cms_verify, pyhanko_bottom_line, qpdf_check
 from .conftest import REPO, p12
 from .pki import PASSWORD, TRUSTED_ARCH, TestPki
-
-# The test PKI serves HTTP from a thread of this process, so forking the workers warns; the workers
-# never touch that thread's state (they only sign, and reach the PKI over loopback like any client).
-forks_beside_the_pki_thread = pytest.mark.filterwarnings(
-    "ignore:This process .* is multi-threaded, use of fork:DeprecationWarning"
-)
 
 
 def _signed_attrs_der(signer: signers.Signer, digest: bytes) -> bytes:
@@ -153,7 +148,6 @@ def test_closed_session_leaves_no_open_http_session(p12_key: Pkcs12Key, small_pd
     assert not [r for r in caplog.records if "Unclosed" in r.getMessage()]
 
 
-@forks_beside_the_pki_thread
 def test_parallel_batch_keeps_order_and_validates(p12_key: Pkcs12Key, letter_pdf: bytes, small_pdf: bytes,
                                                   pki: TestPki, roots: list[x509.Certificate],
                                                   tmp_path: Path) -> None:
@@ -161,7 +155,9 @@ def test_parallel_batch_keeps_order_and_validates(p12_key: Pkcs12Key, letter_pdf
     with PadesSigner(p12_key) as session:
         outputs = session.sign_many_parallel(inputs, processes=2)
         again = session.sign_many_parallel(inputs[:2], processes=2)  # the same workers, a second batch
-        session.close()  # stops the workers; the next batch forks new ones
+        assert set(signing_pool().map(worker_jobs.signing_session, [(), ()], timeout=30)) == {session._token}
+        session.close()  # the workers forget the key; the next batch hands it to them again
+        assert signing_pool().map(worker_jobs.signing_session, [(), ()], timeout=30) == [None, None]
         again += session.sign_many_parallel(inputs[:2], processes=2)
         again.append(session.sign(letter_pdf))  # this process's own loop still signs
     assert len(outputs) == len(inputs)
@@ -170,7 +166,6 @@ def test_parallel_batch_keeps_order_and_validates(p12_key: Pkcs12Key, letter_pdf
     _independent(outputs[3], pki, tmp_path)
 
 
-@forks_beside_the_pki_thread
 def test_parallel_batch_lta(p12_key: Pkcs12Key, small_pdf: bytes, letter_pdf: bytes, pki: TestPki,
                             roots: list[x509.Certificate]) -> None:
     inputs = [small_pdf, letter_pdf, small_pdf]
@@ -180,7 +175,6 @@ def test_parallel_batch_lta(p12_key: Pkcs12Key, small_pdf: bytes, letter_pdf: by
         _check_letter(out, pdf, "B-LTA", roots)
 
 
-@forks_beside_the_pki_thread
 def test_parallel_batch_refuses_a_bad_letter_cleanly(p12_key: Pkcs12Key, small_pdf: bytes) -> None:
     with PadesSigner(p12_key) as session, pytest.raises(SigningFailed) as caught:
         session.sign_many_parallel([small_pdf, b"not a pdf", small_pdf], processes=2)
@@ -188,10 +182,9 @@ def test_parallel_batch_refuses_a_bad_letter_cleanly(p12_key: Pkcs12Key, small_p
     assert caught.value.message_th and caught.value.message_en
 
 
-@forks_beside_the_pki_thread
 def test_parallel_batch_with_a_token_key_signs_in_process(hsm_key: Pkcs11Key, small_pdf: bytes,
                                                           roots: list[x509.Certificate]) -> None:
-    with PadesSigner(hsm_key) as session:  # a PKCS#11 session cannot cross a fork
+    with PadesSigner(hsm_key) as session:  # a token's key cannot leave the token
         outputs = session.sign_many_parallel([small_pdf, small_pdf], processes=2)
     for out in outputs:
         _check_letter(out, small_pdf, "B-B", roots)
@@ -247,7 +240,6 @@ def test_frozen_attribute_mixin_on_a_token_signer(hsm_key: Pkcs11Key, small_pdf:
         _check_letter(out, small_pdf, "B-B", roots)
 
 
-@forks_beside_the_pki_thread
 def test_parallel_batch_with_a_stamp_per_letter(p12_key: Pkcs12Key, letter_pdf: bytes, small_pdf: bytes,
                                                 roots: list[x509.Certificate]) -> None:
     import datetime as dt

@@ -72,6 +72,11 @@ def stamp_font() -> Path:
     return target
 
 
+def warm_up() -> None:
+    """Load the stamp font now (a signing worker does this before its first letter)."""
+    _font()
+
+
 def verify_url(sha256: str, base_url: str = "") -> str:
     """The verification page for the document whose SHA-256 is ``sha256``."""
     return f"{base_url.rstrip('/')}/verify?d={sha256}"

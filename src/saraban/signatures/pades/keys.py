@@ -13,17 +13,19 @@ Every source gives a pyHanko ``Signer`` (``signer()``) and its certificate; ``cl
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from asn1crypto import tsp, x509
+from asn1crypto import keys, tsp, x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePrivateKey
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from pyhanko.sign import attributes, signers
 from pyhanko.sign.general import as_signing_certificate_v2, get_pyca_cryptography_hash
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from saraban.core.errors import SarabanError
 
@@ -169,6 +171,60 @@ class Pkcs12Key:
                 message_en=f"Cannot read the PKCS#12 file {path}: {exc.strerror}",
             ) from None
         return cls(data, password, extra_certs=extra_certs)
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        """The signer's certificate."""
+        return self.signer().signing_cert
+
+    def signer(self) -> signers.Signer:
+        """The cached-key signer."""
+        if self._signer is None:
+            raise KeyUnavailable(code="key.closed", message_th="กุญแจถูกปิดแล้ว", message_en="The key was closed")
+        return self._signer
+
+    def close(self) -> None:
+        """Drop the key from memory."""
+        self._signer = None
+
+
+@dataclass(frozen=True)
+class KeyMaterial:
+    """A cached-key signer as plain bytes, to hand to a signing worker over its pipe (never a file).
+
+    ``repr`` never shows the key; the worker rebuilds the signer with ``open()`` and forgets it when
+    the signing session ends.
+    """
+
+    key_der: bytes = field(repr=False)
+    cert_der: bytes
+    chain_der: tuple[bytes, ...]
+
+    @classmethod
+    def of(cls, signer: CachedKeySigner) -> KeyMaterial:
+        """The key, certificate and CA chain of ``signer``."""
+        registry: Any = signer.cert_registry
+        key: Any = signer.signing_key
+        cert: Any = signer.signing_cert
+        return cls(key.dump(), cert.dump(), tuple(c.dump() for c in registry))
+
+    def open(self) -> KeySource:
+        """A key source signing with this material (as the ``Pkcs12Key`` it came from)."""
+        return _MaterialKey(self)
+
+
+class _MaterialKey:
+    """A key source rebuilt from ``KeyMaterial`` in a signing worker."""
+
+    kind = KeyKind.FILE
+
+    def __init__(self, material: KeyMaterial) -> None:
+        simple = signers.SimpleSigner(
+            signing_cert=x509.Certificate.load(material.cert_der),
+            signing_key=keys.PrivateKeyInfo.load(material.key_der),
+            cert_registry=SimpleCertificateStore.from_certs([x509.Certificate.load(d) for d in material.chain_der]),
+        )
+        self._signer: CachedKeySigner | None = CachedKeySigner.from_simple(simple)
 
     @property
     def certificate(self) -> x509.Certificate:

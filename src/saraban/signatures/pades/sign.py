@@ -4,7 +4,8 @@
 with the TSA's HTTP session (one keep-alive connection instead of a new session and TLS context per
 timestamp), the validation context whose fetched OCSP responses and CRLs are reused, and the room
 reserved for the CMS. A batch of letters is signed with one password or PIN entry, and much faster
-than one call at a time. ``sign_many_parallel`` spreads a batch of a PKCS#12 key over worker processes.
+than one call at a time. ``sign_many_parallel`` spreads a batch of a PKCS#12 key over the signing worker
+processes (``signing_pool``: fresh interpreters started once and kept, never forked from this process).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import multiprocessing
 import os
 import threading
+import uuid
 import weakref
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,9 +30,10 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 
 from saraban.core.errors import SarabanError
+from saraban.core.workers import WorkerCrashed, WorkerJobFailed, WorkerPool, WorkerTimeout
 
 from .appearance import SignatureAppearance
-from .keys import CachedKeySigner, KeySource
+from .keys import CachedKeySigner, KeyMaterial, KeySource
 
 Level = Literal["B-B", "B-T", "B-LT", "B-LTA"]
 LEVELS: tuple[str, ...] = get_args(Level)
@@ -65,6 +67,7 @@ class PadesSigner:
     _vc: ValidationContext | None = field(default=None, init=False)
     _reserve: int | None = field(default=None, init=False)
     _runner: _LoopRunner | None = field(default=None, init=False, repr=False)
+    _token: str = field(default_factory=lambda: uuid.uuid4().hex, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
@@ -88,12 +91,13 @@ class PadesSigner:
                 other_certs=list(_chain_of(self.key.signer())),
             )
             runner.closers.append(self._vc.aclose)
+        runner.token = self._token
         self._runner = runner
         # Close the loop and sessions even when the caller forgets to (e.g. an exception mid-batch).
         weakref.finalize(self, runner.close)
 
     def close(self) -> None:
-        """End the session: close its HTTP sessions, event loop and worker processes (reopened on use)."""
+        """End the session: close its HTTP sessions and event loop; the signing workers forget the key."""
         if self._runner is not None:
             self._runner.close()
 
@@ -186,16 +190,15 @@ class PadesSigner:
 
     def sign_many_parallel(self, pdfs: Iterable[bytes], *, processes: int | None = None,
                            per_letter: Sequence[Mapping[str, Any]] | None = None, **kwargs: Any) -> list[bytes]:
-        """``sign_many`` spread over ``processes`` worker processes (default: one per core), in order.
+        """``sign_many`` spread over ``processes`` signing workers (default: one per core), in order.
 
-        The workers are forked from this process, so they inherit the opened key: the password is
-        neither asked again nor sent anywhere. Each worker keeps its own session (event loop, TSA
-        connection, validation context with its revocation data) for the life of this session, until
-        ``close()``. Keys on a PKCS#11 token cannot cross a fork: those batches, batches of one letter
-        and platforms without ``fork`` are signed in this process. ``kwargs`` are those of ``sign`` for
-        every letter; ``per_letter`` (one mapping per PDF, e.g. ``{"visible": appearance}``) adds or
-        overrides them letter by letter. Fork from a process without other threads running (a worker
-        or command, not a web request thread).
+        The workers are long-lived fresh interpreters (``signing_pool``, ``saraban.core.workers``), never forked
+        from this process. The key travels to them over their pipes as plain key material, never
+        through a file, and each worker keeps its own session (event loop, TSA connection, validation
+        context with its revocation data) for this signing session until ``close()``, when they forget
+        it. Keys on a PKCS#11 token stay on the token: those batches, and batches of one letter, are
+        signed in this process. ``kwargs`` are those of ``sign`` for every letter; ``per_letter`` (one
+        mapping per PDF, e.g. ``{"visible": appearance}``) adds or overrides them letter by letter.
         """
         batch = list(pdfs)
         options = [dict(o) for o in per_letter] if per_letter is not None else [{} for _ in batch]
@@ -203,22 +206,26 @@ class PadesSigner:
             raise _failed("per_letter needs one entry per PDF", "ข้อมูลรายฉบับไม่ครบตามจำนวนเอกสาร")
         items = list(zip(batch, options, strict=True))
         workers = processes or os.cpu_count() or 1
-        if workers <= 1 or len(batch) <= 1 or not self._forkable():
+        material = self._material()
+        if workers <= 1 or len(batch) <= 1 or material is None:
             return self._run(_sign_items(self, items, kwargs))
-        assert self._runner is not None
-        pool = self._runner.pool(workers, self)
-        # A few chunks per worker keeps both busy to the end without a round-trip per letter.
+        # A few chunks per worker keeps them all busy to the end without a round trip per letter.
         size = max(1, -(-len(items) // (workers * 4)))
         chunks = [items[i:i + size] for i in range(0, len(items), size)]
-        # A worker that dies takes its chunk with it and the pool would wait for ever: bound the wait
-        # (generously: two TSA requests per letter may each take up to ``tsa_timeout``).
+        settings = _WorkerSettings(self._token, self.level, self.tsa_url, tuple(c.dump() for c in self.trust_roots),
+                                   self.allow_fetching, self.tsa_timeout)
+        # Generously: two TSA requests per letter may each take up to ``tsa_timeout``.
         limit = 60 + len(batch) * (2 * self.tsa_timeout + 5)
+        assert self._runner is not None
+        self._runner.used_workers = True
         try:
-            parts = pool.map_async(_sign_chunk, [(chunk, kwargs) for chunk in chunks], chunksize=1).get(limit)
-        except multiprocessing.TimeoutError:
-            self._runner.drop_pool()
+            parts = signing_pool().map(_sign_chunk, [(settings, material, chunk, kwargs) for chunk in chunks],
+                                       timeout=limit, workers=workers)
+        except WorkerTimeout:
             raise _failed(f"The signing workers did not finish within {limit} s",
                           "กระบวนการลงนามไม่เสร็จภายในเวลาที่กำหนด") from None
+        except (WorkerCrashed, WorkerJobFailed) as exc:
+            raise _failed(f"A signing worker failed: {exc}") from None
         signed: list[bytes] = []
         for part in parts:
             if isinstance(part, _WorkerFailure):
@@ -226,12 +233,13 @@ class PadesSigner:
             signed.extend(part)
         return signed
 
-    def _forkable(self) -> bool:
+    def _material(self) -> KeyMaterial | None:
+        """The key as data for a signing worker, or None when it must stay here (a token's key)."""
         try:
             signer = self.key.signer()
         except SarabanError:
-            return False
-        return isinstance(signer, CachedKeySigner) and "fork" in multiprocessing.get_all_start_methods()
+            return None
+        return KeyMaterial.of(signer) if isinstance(signer, CachedKeySigner) else None
 
     def _run(self, coro: Coroutine[Any, Any, _T]) -> _T:
         if self._runner is None:  # only when __post_init__ failed half-way
@@ -261,29 +269,8 @@ class _LoopRunner:
         self.closers: list[Any] = []  # async callables that release what the session opened
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
-        self._pool: Any = None
-        self._pool_size = 0
-
-    def pool(self, workers: int, parent: PadesSigner) -> Any:
-        """The session's worker processes (forked now, or kept from an earlier batch of the session)."""
-        with self._lock:
-            if self._pool is not None and self._pool_size != workers:
-                self._pool.terminate()
-                self._pool = None
-            if self._pool is None:
-                settings = (parent.key, parent.level, parent.tsa_url, tuple(parent.trust_roots),
-                            parent.allow_fetching, parent.tsa_timeout)
-                context = multiprocessing.get_context("fork")
-                self._pool = context.Pool(workers, initializer=_start_worker, initargs=settings)
-                self._pool_size = workers
-            return self._pool
-
-    def drop_pool(self) -> None:
-        """Stop the worker processes (a new batch forks new ones)."""
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.terminate()
+        self.used_workers = False  # whether the signing workers hold this session's key
+        self.token = ""
 
     def run(self, coro: Coroutine[Any, Any, _T]) -> _T:
         with self._lock:
@@ -292,7 +279,10 @@ class _LoopRunner:
             return self._loop.run_until_complete(coro)
 
     def close(self) -> None:
-        self.drop_pool()
+        if self.used_workers:
+            self.used_workers = False
+            with contextlib.suppress(Exception):  # a worker that cannot be reached is killed anyway
+                signing_pool().run_on_each(_forget_session, self.token)
         with self._lock:
             loop, self._loop = self._loop, None
             if loop is None or loop.is_closed():
@@ -316,14 +306,59 @@ class _WorkerFailure:
     message_en: str
 
 
-_WORKER_SESSION: PadesSigner | None = None  # in a worker process: its own signing session
+@dataclass(frozen=True)
+class _WorkerSettings:
+    """A signing session's settings, as a signing worker rebuilds the session from them."""
+
+    token: str  # which signing session: a worker keeps one session at a time
+    level: Level
+    tsa_url: str | None
+    trust_roots_der: tuple[bytes, ...]
+    allow_fetching: bool
+    tsa_timeout: int
 
 
-def _start_worker(key: KeySource, level: Level, tsa_url: str | None, trust_roots: tuple[x509.Certificate, ...],
-                  allow_fetching: bool, tsa_timeout: int) -> None:
+_SIGNING_POOL: WorkerPool | None = None
+_SIGNING_POOL_LOCK = threading.Lock()
+_WORKER_SESSION: tuple[str, PadesSigner] | None = None  # in a signing worker: the current session
+
+
+def signing_pool() -> WorkerPool:
+    """This process's signing workers (``SARABAN_SIGNING_WORKERS``, default: one per core)."""
+    global _SIGNING_POOL
+    if _SIGNING_POOL is None:
+        with _SIGNING_POOL_LOCK:
+            if _SIGNING_POOL is None:
+                size = int(os.environ.get("SARABAN_SIGNING_WORKERS") or os.cpu_count() or 1)
+                _SIGNING_POOL = WorkerPool("sign", size, warm=f"{__name__}:warm_up", max_jobs=2000)
+    return _SIGNING_POOL
+
+
+def warm_up() -> None:
+    """A signing worker's start: the imports and the stamp font, which do not depend on any key."""
+    from . import appearance
+
+    appearance.warm_up()
+
+
+def _forget_session(token: str) -> None:
     global _WORKER_SESSION
-    _WORKER_SESSION = PadesSigner(key, level=level, tsa_url=tsa_url, trust_roots=trust_roots,
-                                  allow_fetching=allow_fetching, tsa_timeout=tsa_timeout)
+    if _WORKER_SESSION is not None and (not token or _WORKER_SESSION[0] == token):
+        _token, session = _WORKER_SESSION
+        _WORKER_SESSION = None
+        session.close()
+        session.key.close()
+
+
+def _worker_session(settings: _WorkerSettings, material: KeyMaterial) -> PadesSigner:
+    global _WORKER_SESSION
+    if _WORKER_SESSION is None or _WORKER_SESSION[0] != settings.token:
+        _forget_session("")
+        roots = [x509.Certificate.load(der) for der in settings.trust_roots_der]
+        session = PadesSigner(material.open(), level=settings.level, tsa_url=settings.tsa_url, trust_roots=roots,
+                              allow_fetching=settings.allow_fetching, tsa_timeout=settings.tsa_timeout)
+        _WORKER_SESSION = (settings.token, session)
+    return _WORKER_SESSION[1]
 
 
 async def _sign_items(session: PadesSigner, items: list[tuple[bytes, dict[str, Any]]],
@@ -331,11 +366,12 @@ async def _sign_items(session: PadesSigner, items: list[tuple[bytes, dict[str, A
     return [await session.async_sign(pdf, **{**kwargs, **options}) for pdf, options in items]
 
 
-def _sign_chunk(job: tuple[list[tuple[bytes, dict[str, Any]]], dict[str, Any]]) -> list[bytes] | _WorkerFailure:
-    items, kwargs = job
-    assert _WORKER_SESSION is not None
+def _sign_chunk(settings: _WorkerSettings, material: KeyMaterial, items: list[tuple[bytes, dict[str, Any]]],
+                kwargs: dict[str, Any]) -> list[bytes] | _WorkerFailure:
+    """In a signing worker: sign one chunk of a batch with the session's key."""
     try:
-        return _WORKER_SESSION._run(_sign_items(_WORKER_SESSION, items, kwargs))
+        session = _worker_session(settings, material)
+        return session._run(_sign_items(session, items, kwargs))
     except SarabanError as exc:
         return _WorkerFailure(exc.code, exc.message_th, exc.message_en)
     except Exception as exc:
