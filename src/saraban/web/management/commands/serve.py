@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from argparse import ArgumentParser
@@ -48,14 +49,30 @@ class Command(BaseCommand):
             _start_daily_schedule()
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write(f"Saraban พร้อมใช้งานที่ / is serving at http://{shown}:{port}/  (Ctrl+C to stop)")
+        # SIGTERM (systemd, a container runtime) ends the server as Ctrl+C does: the finally block below
+        # stops the background worker and this process's worker pools, leaving no child behind.
+        signal.signal(signal.SIGTERM, _stop_serving)
         try:
             serve(application, host=host, port=port, threads=options["threads"], ident="saraban")
         except OSError as exc:
             raise CommandError(f"cannot listen on {host}:{port}: {exc} / เปิดพอร์ตไม่ได้", returncode=1) from None
+        except KeyboardInterrupt:
+            self.stdout.write("Saraban หยุดทำงาน / stopped")
         finally:
+            from saraban.core.workers import shutdown_all
+
             if worker is not None:
-                worker.terminate()
-                worker.wait(timeout=10)
+                worker.terminate()  # db_worker finishes or abandons its task and exits
+                try:
+                    worker.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+                    worker.wait(5)
+            shutdown_all()
+
+
+def _stop_serving(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _start_daily_schedule() -> None:
