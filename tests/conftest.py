@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,46 @@ import pytest
 from saraban.directory.models import Organisation, Person
 from saraban.directory.services import assign_role, create_organisation, create_person
 from saraban.registers.numbering import forget_cached_books
+
+from .processes import children
+
+# Helpers that live longer than one test on purpose: a browser test module's Playwright driver.
+_SESSION_HELPERS = ("playwright", "chrom")
+
+
+def _stray_children(before: set[int]) -> list[str]:
+    from saraban.core.workers import worker_pids
+
+    kept = set(worker_pids())
+    return [f"{c.pid} [{c.state}] {c.cmdline[:120]}" for c in children()
+            if c.state == "Z" or (c.pid not in before and c.pid not in kept
+                                  and not any(h in c.cmdline for h in _SESSION_HELPERS))]
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_child() -> Iterator[None]:
+    """No child process the test started outlives it, and none is left a zombie (the pools' workers
+    are kept for the next test; they are stopped at the end of the session)."""
+    before = {c.pid for c in children()}
+    yield
+    stray = _stray_children(before)
+    deadline = time.monotonic() + 3
+    while stray and time.monotonic() < deadline:  # a child that is exiting right now
+        time.sleep(0.05)
+        stray = _stray_children(before)
+    assert not stray, f"child processes outlived the test: {stray}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop the worker pools; no child may be left (a worker that would not stop fails the run)."""
+    from saraban.core.workers import shutdown_all, worker_pids
+
+    pids = worker_pids()
+    shutdown_all()
+    left = [c for c in children() if c.pid in pids]
+    if left:
+        print(f"\nworker processes left after the session: {left}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True)
