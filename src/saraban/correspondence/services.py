@@ -189,33 +189,34 @@ def book_kind_for(content: LetterContent) -> BookKind | None:
 def issue_number(letter: Letter, *, actor: Person, at: dt.datetime | None = None) -> Letter:
     """Give the letter its number from the right register and its date (ออกเลขหนังสือ).
 
-    Idempotent: a letter that already holds a number keeps it. The letter is checked completely
-    (with a provisional number) before a number is drawn, so a refused letter burns no number.
+    Idempotent, also when many requests number one letter at once: the letter's row lock is taken
+    first, and the register entry is looked up and the number drawn under it, in one transaction, so
+    a letter gets exactly one entry and one number. The letter is checked completely (with a
+    provisional number) before a number is drawn, so a refused letter burns no number.
     """
     moment = at or timezone.now()
     letter = Letter.objects.select_related("organisation").get(pk=letter.pk)
-    entry = RegisterEntry.objects.filter(letter=letter, status=EntryStatus.ACTIVE).first()
-    existing = Allocation(entry.pk, entry.book_id, entry.number, entry.letter_number) if entry else None
-    if letter.is_numbered and existing is None and letter.number:
-        return letter
     if not has_role(actor, letter.organisation, *NUMBERING_ROLES):
         raise PermissionRefused(
             code="letter.not_registry", message_th="เฉพาะเจ้าหน้าที่สารบรรณออกเลขหนังสือได้",
             message_en="Only a registry clerk can number letters",
         )
-    if existing is None and not numberable(letter):
-        raise StateRefused(
-            code="letter.not_numberable",
-            message_th=f"ออกเลขหนังสือสถานะ “{letter.get_status_display()}” ไม่ได้",
-            message_en=f"A letter in state “{letter.get_status_display()}” cannot be numbered",
-        )
     content = letter.letter_content
     kind = book_kind_for(content)
     today = local_date(moment)
-    if existing is None:
-        provisional = number_template(kind, content.issuer.letter_code, moment).replace("{n}", "1") if kind else ""
+    if not letter.is_numbered:
+        _require_numberable(letter)
+    if not letter.is_numbered and kind is not None:
+        provisional = number_template(kind, content.issuer.letter_code, moment).replace("{n}", "1")
         check_letter(content.model_copy(update={"number": provisional, "date": today}), issued=True)
-        if kind is not None:
+    with transaction.atomic():
+        letter = Letter.objects.select_for_update().select_related("organisation").get(pk=letter.pk)
+        if letter.is_numbered:
+            return letter
+        entry = _require_numberable(letter)
+        existing = Allocation(entry.pk, entry.book_id, entry.number, entry.letter_number) if entry else None
+        content = letter.letter_content
+        if existing is None and kind is not None:
             existing = register_outgoing(
                 letter.organisation_id, kind, letter_code=content.issuer.letter_code, at=moment,
                 actor_label=actor.display_name,
@@ -225,10 +226,6 @@ def issue_number(letter: Letter, *, actor: Person, at: dt.datetime | None = None
                     registered_by_id=actor.pk,
                 ),
             )
-    with transaction.atomic():
-        letter = Letter.objects.select_for_update().get(pk=letter.pk)
-        if letter.is_numbered:
-            return letter
         before = letter_snapshot(letter)
         number = existing.letter_number if existing is not None else ""
         issued_on = entry.letter_date if entry is not None and entry.letter_date else today
@@ -249,6 +246,18 @@ def issue_number(letter: Letter, *, actor: Person, at: dt.datetime | None = None
             transaction.on_commit(lambda: _render_later(letter.pk))
         _supersede(letter, actor)
     return letter
+
+
+def _require_numberable(letter: Letter) -> RegisterEntry | None:
+    """The letter's active register entry, if it has one; ``StateRefused`` when it cannot be numbered."""
+    entry = RegisterEntry.objects.filter(letter=letter, status=EntryStatus.ACTIVE).first()
+    if entry is None and not numberable(letter):
+        raise StateRefused(
+            code="letter.not_numberable",
+            message_th=f"ออกเลขหนังสือสถานะ “{letter.get_status_display()}” ไม่ได้",
+            message_en=f"A letter in state “{letter.get_status_display()}” cannot be numbered",
+        )
+    return entry
 
 
 def _supersede(letter: Letter, actor: Person) -> None:
