@@ -14,7 +14,7 @@ from django.db.models import Q
 
 from saraban.correspondence.kinds import Secrecy
 from saraban.directory.models import Organisation, Person, Role
-from saraban.directory.selectors import current_roles, unit_ids_under, visible_organisation_ids
+from saraban.directory.selectors import current_roles, unit_ids_above, unit_ids_under, visible_organisation_ids
 
 from .models import DeploymentPolicy, SecrecyGrant
 
@@ -53,6 +53,16 @@ def works_in(person: Person, unit: Organisation | int) -> bool:
     """Whether ``person`` holds any role in ``unit`` or a unit below it (not merely above it)."""
     unit_id = unit if isinstance(unit, int) else unit.pk
     return current_roles(person, today()).filter(organisation_id__in=unit_ids_under({unit_id})).exists()
+
+
+def units_worked_in(person: Person) -> set[int]:
+    """Every unit ``person`` works in (``works_in``): where they hold a role, and the units above it.
+
+    A manager whose role sits above a unit does not work in it: letters assigned to that unit reach
+    them only through their own organisation's rules (a secrecy grant for classified ones).
+    """
+    held = set(current_roles(person, today()).values_list("organisation_id", flat=True))
+    return unit_ids_above(held)
 
 
 def has_role_within(person: Person, organisation: Organisation | int, *roles: Role) -> bool:

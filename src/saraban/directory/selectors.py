@@ -42,6 +42,18 @@ def unit_ids_under(organisation_ids: set[int]) -> set[int]:
     return result
 
 
+def unit_ids_above(organisation_ids: set[int]) -> set[int]:
+    """The given organisations and every organisation above them, up to the top of the tree."""
+    result = set(organisation_ids)
+    frontier = set(organisation_ids)
+    while frontier:
+        parents = set(Organisation.objects.filter(id__in=frontier, parent_id__isnull=False)
+                      .values_list("parent_id", flat=True))
+        frontier = parents - result
+        result |= frontier
+    return result
+
+
 def visible_organisation_ids(person: Person, on: dt.date | None = None) -> set[int]:
     """The organisations whose letters ``person`` may see: where they hold a role, and units below."""
     day = on or local_date(dt.datetime.now(dt.UTC))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from saraban.access.policy import cleared_levels, organisations_of, secrecy_filter
+from saraban.access.policy import cleared_levels, organisations_of, secrecy_filter, units_worked_in
 from saraban.directory.models import Person
 
 from .models import Assignment, AssignmentStatus, IncomingLetter, IncomingStatus
@@ -14,10 +14,14 @@ def incoming_visible_to(person: Person) -> QuerySet[IncomingLetter]:
     """Incoming letters of the organisations where ``person`` holds a role.
 
     Classified letters need a secrecy grant. A letter assigned to the person, or to a unit they work
-    in, is visible to them whatever its class: they have to act on it.
+    in (``works_in``: a role in that unit or below it, not merely above it), is visible to them
+    whatever its class: they have to act on it. Exactly those may act on it (``may_act_on``).
     """
     mine = organisations_of(person)
-    assigned = Assignment.objects.filter(incoming=OuterRef("pk")).filter(Q(assignee=person) | Q(unit_id__in=mine))
+    worked_in = units_worked_in(person)
+    assigned = Assignment.objects.filter(incoming=OuterRef("pk")).filter(
+        Q(assignee=person) | Q(unit_id__in=worked_in)
+    )
     return IncomingLetter.objects.filter(
         (Q(organisation_id__in=mine) & secrecy_filter(person)) | Q(Exists(assigned))
     )
@@ -49,11 +53,12 @@ def inbox(person: Person, *, status: str = "", organisation_ids: set[int] | None
     return letters.order_by("-urgency_rank", "due_date", "-delivered_at")
 
 
-def my_assignments(person: Person, unit_ids: set[int]) -> QuerySet[Assignment]:
-    """Open assignments for the person or for units they work in, most urgent and earliest due first."""
+def my_assignments(person: Person) -> QuerySet[Assignment]:
+    """Open assignments the person may act on (``may_act_on``): their own, and those of the units they
+    work in; most urgent and earliest due first."""
     return (
         Assignment.objects.filter(status=AssignmentStatus.OPEN)
-        .filter(Q(assignee=person) | Q(unit_id__in=unit_ids))
+        .filter(Q(assignee=person) | Q(unit_id__in=units_worked_in(person)))
         .select_related("incoming", "unit", "endorsement")
         .order_by("-incoming__urgency_rank", "due_date", "incoming__delivered_at")
     )

@@ -11,7 +11,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from saraban.access.policy import organisations_of, today
+from saraban.access.policy import today
 from saraban.core.errors import FieldProblem, PermissionRefused, ValidationFailed
 from saraban.correspondence.selectors import awaiting_my_review, awaiting_my_signature, awaiting_number, drafts_of
 from saraban.correspondence.services import cancel_letter, issue_number, start_correction
@@ -177,7 +177,7 @@ def work_queue(request: HttpRequest) -> dict[str, Any]:
         "receive": awaiting_registration(person, clerk_of),
         "endorse": awaiting_endorsement(person, executive_of),
     }
-    assignments = my_assignments(person, organisations_of(person))
+    assignments = my_assignments(person)
     counts = {name: qs.count() for name, qs in letters.items()}
     counts.update({name: qs.count() for name, qs in incoming.items()})
     counts["assignments"] = assignments.count()

@@ -147,7 +147,7 @@ def work_queue(request: HttpRequest) -> HttpResponse:
         add("endorse", t("รอเกษียนสั่งการ", "To endorse"),
             _incoming(request, awaiting_endorsement(person, roles["executive"]), on), "/inbox/?status=registered")
     add("assignments", t("งานที่ได้รับมอบหมาย", "My assignments"),
-        _assignments(request, my_assignments(person, roles["any"]), on))
+        _assignments(request, my_assignments(person), on))
     returned = drafts_of(person).exclude(returned_comment="")
     add("returned", t("ร่างที่ถูกส่งกลับแก้ไข", "Drafts returned for changes"),
         _letters(request, returned, returned=True), "/letters/drafts/")
