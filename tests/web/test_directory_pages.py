@@ -142,3 +142,22 @@ def test_every_directory_page_in_english(sys_admin: Person, agency: Organisation
     assert "People and roles" in client.get(f"/directory/{agency.pk}/").content.decode()
     assert "Edit organisation" in client.get(f"/directory/{agency.pk}/edit/").content.decode()
     assert "Import the directory from CSV" in client.get("/directory/import/").content.decode()
+
+
+def test_another_organisations_staff_are_not_shown(clerk: Person, agency: Organisation, sys_admin: Person) -> None:
+    """The API's rule: names and codes are public, the people only to who works there (or a sys_admin)."""
+    from saraban.directory.services import create_organisation
+
+    elsewhere = create_organisation(identifier="nont-sao", kind="sao", name_th="องค์การบริหารส่วนตำบลบางรักน้อย",
+                                    letter_code="นบ 72010")
+    outsider = create_person(username="sao.registry", name_th="นายอื่น ต่างถิ่น", password=None)
+    assign_role(outsider, elsewhere, "central_clerk", position_title="เจ้าพนักงานธุรการ")
+    appoint_acting(clerk, agency, position_title="ปลัดสำนักนายกรัฐมนตรี", starts_on=dt.date(2020, 1, 1),
+                   ends_on=dt.date(2099, 12, 31), order_reference="คำสั่ง ที่ 12/2569")
+    page = login(outsider).get(f"/directory/{agency.pk}/").content.decode()
+    assert "สำนักงานปลัดสำนักนายกรัฐมนตรี" in page and "นร 0105" in page  # the entry itself is public
+    for secret in ("นางสาวสมใจ รักงาน", "เจ้าพนักงานธุรการชำนาญงาน", "คำสั่ง ที่ 12/2569", "สารบรรณกลาง"):
+        assert secret not in page, secret
+    assert "แสดงเฉพาะผู้ปฏิบัติงานในหน่วยงาน" in page
+    assert "นางสาวสมใจ รักงาน" in login(sys_admin).get(f"/directory/{agency.pk}/").content.decode()
+    assert "นายอื่น ต่างถิ่น" in login(outsider).get(f"/directory/{elsewhere.pk}/").content.decode()

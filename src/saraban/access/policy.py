@@ -43,6 +43,20 @@ def roles_in(person: Person, organisation: Organisation | int) -> set[str]:
     return held
 
 
+def may_see_staff(person: Person, organisation: Organisation | int) -> bool:
+    """Whether ``person`` may see who works in ``organisation`` (names, positions, roles, acting).
+
+    The directory's names and letter codes are public to every signed-in person (to choose
+    recipients); its people are shown to those whose letters include the organisation's
+    (``organisations_of``: a role there or above it) and to system administrators. The API's
+    people routes and the directory pages both ask this.
+    """
+    org_id = organisation if isinstance(organisation, int) else organisation.pk
+    if org_id in organisations_of(person):
+        return True
+    return current_roles(person, today()).filter(role=Role.SYS_ADMIN).exists()
+
+
 def has_role(person: Person, organisation: Organisation | int, *roles: Role) -> bool:
     """Whether ``person`` holds one of ``roles`` for ``organisation`` (directly or above it)."""
     held = roles_in(person, organisation)

@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from saraban.access.policy import may_see_staff
 from saraban.core.errors import ValidationFailed
 from saraban.directory.csv_io import export_organisations, export_people, import_organisations, import_people
 from saraban.directory.models import ActingAppointment, Organisation, Person, Province, Role, RoleAssignment
@@ -83,19 +84,21 @@ def organisation_page(request: HttpRequest, pk: int) -> HttpResponse:
     person = _person(request)
     org = get_object_or_404(Organisation.objects.select_related("parent", "province"), pk=pk)
     day = today()
+    staff_visible = may_see_staff(person, org)
     roles = (
         RoleAssignment.objects.filter(organisation=org).select_related("person")
         .order_by("person__name_th", "role")
-    )
+    ) if staff_visible else RoleAssignment.objects.none()
     acting = (
         ActingAppointment.objects.filter(organisation=org, ends_on__gte=day)
         .select_related("person", "on_behalf_of").order_by("starts_on")
-    )
+    ) if staff_visible else ActingAppointment.objects.none()
     context = {
         "org": org,
         "units": org.children.order_by("name_th"),
         "roles": [(r, r.is_current(day)) for r in roles],
         "acting": acting,
+        "staff_visible": staff_visible,
         "can_edit": can_administer(person, org),
         "today": day,
     }
