@@ -17,6 +17,7 @@ from saraban.audit.services import record_event
 from saraban.core.errors import FieldProblem, PermissionRefused, StateRefused, ValidationFailed
 from saraban.core.thai import local_date
 from saraban.directory.models import Organisation, Person, Role
+from saraban.directory.selectors import unit_ids_under
 from saraban.documents.models import StoredFile
 from saraban.registers.models import BookKind, EntryStatus, RegisterEntry
 from saraban.registers.numbering import Allocation, EntryFields
@@ -54,14 +55,16 @@ def require_author_or_clerk(letter: Letter, actor: Person) -> None:
 
 
 def _with_issuer(content: LetterContent, organisation: Organisation, owner_unit: Organisation | None) -> LetterContent:
-    """Fill what the directory knows: issuer, letter code, unit in charge, contact, digit style."""
+    """Fill what the directory knows: issuer, letter code, unit in charge, contact, digit style.
+
+    The issuer's name, address and letter code always come from the directory entry of the
+    organisation (or, for its own letter code or a memo, the unit) that issues the letter: whatever a
+    draft or an API client typed there is replaced, so nobody can write as another agency.
+    """
     issuer = content.issuer.model_copy(update={
-        "name": content.issuer.name or (
-            owner_unit.name_th if content.type is LetterType.INTERNAL and owner_unit else organisation.name_th
-        ),
-        "address": content.issuer.address or organisation.address,
-        "letter_code": content.issuer.letter_code or (owner_unit.letter_code if owner_unit else "")
-        or organisation.letter_code,
+        "name": owner_unit.name_th if content.type is LetterType.INTERNAL and owner_unit else organisation.name_th,
+        "address": organisation.address,
+        "letter_code": (owner_unit.letter_code if owner_unit else "") or organisation.letter_code,
     })
     return content.model_copy(update={
         "issuer": issuer,
@@ -69,6 +72,14 @@ def _with_issuer(content: LetterContent, organisation: Organisation, owner_unit:
         "phone": content.phone or (owner_unit.phone if owner_unit else "") or organisation.phone,
         "digits": DigitStyle.THAI if organisation.thai_digits else DigitStyle.ARABIC,
     })
+
+
+def _require_own_unit(organisation: Organisation, owner_unit: Organisation | None) -> None:
+    if owner_unit is not None and owner_unit.pk not in unit_ids_under({organisation.pk}):
+        raise ValidationFailed([FieldProblem(
+            "owner_unit", "not_a_unit", "หน่วยงานเจ้าของเรื่องต้องเป็นหน่วยงานในส่วนราชการผู้จัดทำ",
+            "The unit in charge must be a unit of the writing organisation",
+        )])
 
 
 def _check_enclosures(content: LetterContent) -> None:
@@ -112,6 +123,7 @@ def create_letter(
             code="letter.not_a_drafter", message_th="ท่านไม่มีบทบาทที่จัดทำหนังสือของหน่วยงานนี้ได้",
             message_en="You hold no role that lets you write letters for this organisation",
         )
+    _require_own_unit(organisation, owner_unit)
     parsed = content if isinstance(content, LetterContent) else parse_letter_json(content)
     parsed = _with_issuer(parsed.model_copy(update={"number": "", "date": None}), organisation, owner_unit)
     check_letter(parsed)
