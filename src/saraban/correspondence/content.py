@@ -222,7 +222,9 @@ def letter_problems(content: LetterContent, *, issued: bool = False) -> list[Fie
 
     ``issued`` adds the fields an issued letter must carry (its number and date).
     """
-    problems: list[FieldProblem] = []
+    from .printable import unrenderable_problems
+
+    problems: list[FieldProblem] = unrenderable_problems(content)
     allowed = SUBTYPES[content.type]
     if allowed and content.subtype not in allowed:
         names = ", ".join(f"{s.value} ({s.label_th})" for s in allowed)

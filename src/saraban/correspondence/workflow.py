@@ -28,6 +28,7 @@ from saraban.signatures.models import Signature, SignatureMethod, SigningCertifi
 from .content import check_letter
 from .kinds import LetterType
 from .models import Letter, LetterRecipient, LetterStatus, RecipientKind, ReviewStatus, ReviewStep
+from .printable import unrenderable_problems
 from .services import DRAFTERS, draw_number_at_signing, finish_numbering_at_signing, require_author_or_clerk
 from .snapshots import letter_snapshot
 
@@ -232,6 +233,9 @@ def _sign(letter: Letter, *, actor: Person, proof: SignerProof, signing: Signing
         letter = _locked(letter)
         if letter.status != LetterStatus.APPROVED:
             raise _refuse_state(letter, "ลงนาม", "sign")
+        unprintable = unrenderable_problems(letter.letter_content)  # a draft saved before the check
+        if unprintable:
+            raise ValidationFailed(unprintable)
         if letter.letter_content.type is LetterType.STAMPED:
             raise StateRefused(
                 code="letter.stamped_not_signed", message_th="หนังสือประทับตราไม่ต้องลงนาม ให้ออกเลขได้เลย",

@@ -8,6 +8,7 @@ look the size a clerk expects.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import fontpkg_sarabun
@@ -45,3 +46,19 @@ def sizes() -> dict[str, float]:
         "title": TITLE_PT,
         "register": REGISTER_PT,
     }
+
+
+@functools.cache
+def printable_codepoints() -> frozenset[int]:
+    """The characters every weight of Sarabun used in letters can draw (regular and bold).
+
+    Typst stops with an error when a PDF/A document needs a glyph its fonts lack, so letters may
+    hold only these (plus the line breaks and tabs the layout handles itself).
+    """
+    from fontTools.ttLib import TTFont
+
+    covered: frozenset[int] | None = None
+    for name in ("Sarabun-Regular.ttf", "Sarabun-Bold.ttf"):
+        cmap = TTFont(str(FONT_DIR / name), lazy=True).getBestCmap() or {}
+        covered = frozenset(cmap) if covered is None else covered & frozenset(cmap)
+    return covered or frozenset()

@@ -19,10 +19,11 @@ from django.views.decorators.http import require_GET, require_POST
 from pydantic import ValidationError
 
 from saraban.access.policy import has_role
-from saraban.core.errors import PermissionRefused, SarabanError
+from saraban.core.errors import PermissionRefused, SarabanError, ValidationFailed
 from saraban.correspondence.content import letter_problems
 from saraban.correspondence.kinds import LetterType
 from saraban.correspondence.models import Letter
+from saraban.correspondence.printable import unrenderable_problems
 from saraban.correspondence.selectors import drafts_of, letter_for, outbox
 from saraban.correspondence.services import create_letter, update_letter
 from saraban.correspondence.workflow import may_draft, set_recipients, submit_for_review
@@ -200,10 +201,14 @@ def preview(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             content = form.preview_content()
-            pdf = render_letter(content)
-        except (ValidationError, RenderError):
+            blocking = unrenderable_problems(content)
+            pdf = b"" if blocking else render_letter(content)
+        except (ValidationError, RenderError, ValidationFailed):
             context["failed"] = True
         else:
+            if blocking:  # what must be fixed before the letter can be drawn at all
+                context["problems"] = [errors.message_of(request, p) for p in blocking]
+                return render(request, "web/letters/preview.html", context)
             token = secrets.token_urlsafe(16)
             cache.set(f"saraban:preview:{token}", (person.pk, pdf), PREVIEW_SECONDS)
             context["token"] = token
@@ -247,7 +252,20 @@ def letter_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The letter's PDF as it stands (the stored rendition, or rendered now for a draft), inline."""
     letter = visible_letter(request, pk)
     name = (letter.number or f"draft-{letter.pk}").replace("/", "-").replace(" ", "")
-    return pdf_response(stored_or_rendered(letter), f"{name}.pdf")
+    blocking = unrenderable_problems(letter.letter_content) if letter.pdf is None else []
+    try:
+        if blocking:
+            raise ValidationFailed(blocking)
+        return pdf_response(stored_or_rendered(letter), f"{name}.pdf")
+    except (ValidationFailed, RenderError) as exc:  # a draft saved before these checks existed
+        problems = exc.problems if isinstance(exc, ValidationFailed) else []
+        reason = "; ".join(errors.message_of(request, p) for p in problems) or text(
+            request, "สร้าง PDF ของหนังสือนี้ไม่ได้", "The PDF of this letter cannot be made")
+        return render(request, "web/forbidden.html", {
+            "heading": text(request, "ยังสร้าง PDF ของหนังสือนี้ไม่ได้", "This letter cannot be drawn yet"),
+            "reason": reason, "back": f"/letters/{letter.pk}/edit/",
+            "back_label": text(request, "แก้ไขร่างหนังสือ", "Edit the draft"),
+        }, status=409)
 
 
 @require_GET
