@@ -114,6 +114,7 @@ class Worker:
         self._ready = False
         self._stopped = False
         self.jobs = 0
+        self.retired = False  # stop it when its job is done, do not reuse it
 
     @property
     def pid(self) -> int:
@@ -234,7 +235,7 @@ class WorkerPool:
     def _release(self, worker: Worker, *, broken: bool) -> None:
         if broken:
             worker.stop(kill=True)
-        elif self.max_jobs is not None and worker.jobs >= self.max_jobs:
+        elif worker.retired or (self.max_jobs is not None and worker.jobs >= self.max_jobs):
             worker.stop()
             broken = True  # retired: not put back
         with self._changed:
@@ -245,11 +246,14 @@ class WorkerPool:
         if not broken and self._closed:
             worker.stop()
 
-    def run(self, function: Callable[..., Any], *args: Any, timeout: float, start_timeout: float = 60.0) -> Any:
+    def run(self, function: Callable[..., Any], *args: Any, timeout: float, start_timeout: float = 60.0,
+            retire: Callable[[Any], bool] | None = None) -> Any:
         """Run ``function(*args)`` in a worker within ``timeout`` seconds and return its result.
 
         Waiting for an idle worker is not counted; a new worker's start-up is allowed
         ``start_timeout`` more. ``WorkerTimeout``, ``WorkerCrashed`` or ``WorkerJobFailed`` otherwise.
+        When ``retire(result)`` is true the worker is stopped afterwards (e.g. after a job that left
+        it holding much memory) and a fresh one is started when needed.
         """
         worker = self._acquire(None)
         assert worker is not None
@@ -258,6 +262,7 @@ class WorkerPool:
             fresh = not worker._ready
             worker.submit(function, args)
             result = worker.outcome(time.monotonic() + timeout + (start_timeout if fresh else 0.0))
+            worker.retired = retire is not None and bool(retire(result))
             broken = False
             return result
         except WorkerJobFailed:

@@ -1,9 +1,16 @@
-"""One reusable ``typst.Compiler`` per template per process, behind a lock.
+"""Typst rendering in the render workers: one reusable ``typst.Compiler`` per template per worker.
 
 Reusing a compiler keeps the parsed fonts, the decoded Garuda image and Typst's caches between
 documents, which about halves the time of each render. The data of a document always travels as a
 JSON string in ``sys.inputs`` and is decoded by the template, so no user text is ever spliced into
 Typst markup.
+
+Documents are laid out in the render workers (``saraban.core.workers``, one per core by default,
+``SARABAN_RENDER_WORKERS``), not in the server's own process: a long document then occupies one
+worker, not a lock every other user waits behind; a render that overruns its time limit
+(``SARABAN_RENDER_TIMEOUT``, 60 s) is stopped; and the memory a large document took comes back when
+its worker is retired. Commands without threads (``saraban render``) may compile in-process instead
+(``SARABAN_RENDER_IN_PROCESS=1``).
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from typing import Any
 
 import typst
 
+from saraban.core.workers import WorkerCrashed, WorkerJobFailed, WorkerPool, WorkerTimeout
+
 from .fonts import FONT_DIR
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -26,6 +35,35 @@ DEFAULT_PDF_STANDARD = "a-3b"
 
 class RenderError(RuntimeError):
     """Typst failed to lay out a document (a bug in a template, not in the user's data)."""
+
+
+# A document whose PDF is larger than this retires its worker afterwards: Typst keeps its caches.
+_RETIRE_AFTER_BYTES = 8 * 1024 * 1024
+_IN_WORKER = False  # set in a render worker: compile here, never hand the job on
+_POOL: WorkerPool | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def render_pool() -> WorkerPool:
+    """This process's render workers."""
+    global _POOL
+    if _POOL is None:
+        with _POOL_LOCK:
+            if _POOL is None:
+                size = int(os.environ.get("SARABAN_RENDER_WORKERS") or os.cpu_count() or 1)
+                _POOL = WorkerPool("render", size, warm=f"{__name__}:warm_up", max_jobs=300)
+    return _POOL
+
+
+def warm_up() -> None:
+    """A render worker's start: the letter template's compiler, with its fonts and the Garuda."""
+    global _IN_WORKER
+    _IN_WORKER = True
+    _slot("letter")
+
+
+def _in_process() -> bool:
+    return _IN_WORKER or os.environ.get("SARABAN_RENDER_IN_PROCESS", "") == "1"
 
 
 @dataclass
@@ -44,7 +82,6 @@ def template_path(name: str) -> Path:
 
 
 def _slot(template: str) -> _Slot:
-    # Keyed by process id as well: a compiler made before a fork is not used in the child.
     key = (os.getpid(), template)
     with _slots_lock:
         slot = _slots.get(key)
@@ -83,6 +120,28 @@ def compile_pdf_with_query(
 
 
 def _compile(
+    template: str, data: dict[str, Any], pdf_standard: str | None, selector: str | None
+) -> tuple[bytes, list[Any]]:
+    if _in_process():
+        return _compile_here(template, data, pdf_standard, selector)
+    timeout = float(os.environ.get("SARABAN_RENDER_TIMEOUT") or 60)
+    try:
+        result: tuple[bytes, list[Any]] = render_pool().run(
+            _compile_here, template, data, pdf_standard, selector, timeout=timeout,
+            retire=lambda out: len(out[0]) > _RETIRE_AFTER_BYTES,
+        )
+    except WorkerTimeout:
+        raise RenderTimeout(f"rendering {template} took longer than {timeout:g} s and was stopped") from None
+    except (WorkerCrashed, WorkerJobFailed) as exc:
+        raise RenderError(f"typst could not render {template}: {exc}") from None
+    return result
+
+
+class RenderTimeout(RenderError):
+    """The document took longer to lay out than the render time limit."""
+
+
+def _compile_here(
     template: str, data: dict[str, Any], pdf_standard: str | None, selector: str | None
 ) -> tuple[bytes, list[Any]]:
     inputs = {"data": json.dumps(data, ensure_ascii=False)}

@@ -179,7 +179,28 @@ def render_letter(content: LetterContent, *, pdf_standard: str = DEFAULT_PDF_STA
     an empty string writes a plain PDF. The letter is not validated here: call
     ``saraban.correspondence.content.check_letter`` first. Safe to call from several threads.
     """
-    return repair_text_layer(compile_pdf("letter", letter_view(content), pdf_standard=pdf_standard or None))
+    return _within_pages(repair_text_layer(compile_pdf("letter", letter_view(content),
+                                                        pdf_standard=pdf_standard or None)))
+
+
+def _within_pages(pdf: bytes) -> bytes:
+    """``pdf``, unless it has more pages than a letter may (``ValidationFailed`` naming the limit)."""
+    import io
+
+    from pypdf import PdfReader
+
+    from saraban.core.errors import FieldProblem, ValidationFailed
+    from saraban.correspondence.printable import max_pages
+
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    if pages > max_pages():
+        raise ValidationFailed([FieldProblem(
+            "body", "too_many_pages",
+            f"หนังสือยาว {pages:,} หน้า เกินกว่าที่กำหนด {max_pages():,} หน้า ให้แยกเนื้อหาเป็นสิ่งที่ส่งมาด้วย",
+            f"The letter runs to {pages:,} pages, more than the limit of {max_pages():,}; "
+            "attach the rest as an enclosure",
+        )])
+    return pdf
 
 
 @dataclass(frozen=True)
@@ -203,7 +224,7 @@ def render_letter_with_signature_room(
     pdf, rooms = compile_pdf_with_query(
         "letter", letter_view(content), "<signature-room>", pdf_standard=pdf_standard or None
     )
-    pdf = repair_text_layer(pdf)
+    pdf = _within_pages(repair_text_layer(pdf))
     if not rooms:
         return pdf, None
     room = rooms[-1]  # the signer's block is the last (minutes also have the recorder's)

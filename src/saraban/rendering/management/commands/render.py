@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
@@ -80,8 +81,13 @@ class Command(BaseCommand):
         if not output.parent.is_dir():
             raise _refuse(f"ไม่มีโฟลเดอร์ {output.parent}", f"No such directory: {output.parent}")
         standard = "" if options["pdf_standard"] in ("none", "") else options["pdf_standard"]
+        # One document and no server threads: lay it out in this process rather than start a worker.
+        os.environ.setdefault("SARABAN_RENDER_IN_PROCESS", "1")
         try:
             pdf = render_letter(content, pdf_standard=standard)
+        except ValidationFailed as exc:
+            raise _refuse("; ".join(p.message_th for p in exc.problems),
+                          "; ".join(p.message_en for p in exc.problems)) from None
         except RenderError as exc:
             raise CommandError(f"สร้าง PDF ไม่สำเร็จ / Rendering failed: {exc}", returncode=1) from None
         write_atomically(output, pdf)
