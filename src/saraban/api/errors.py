@@ -5,7 +5,12 @@
 
 Statuses: 400 malformed or invalid input (ninja's own request validation included), 401 not
 authenticated, 403 refused, 404 not found (also for other organisations' objects: existence is never
-revealed), 409 the object's state does not allow it, 500 anything unexpected (logged, no details).
+revealed), 409 the object's state does not allow it, 413 a request body larger than Django's
+``DATA_UPLOAD_MAX_MEMORY_SIZE``, 500 anything unexpected (logged, no details).
+
+What Django refuses while reading a request (a body too large, too many query or form fields, a
+broken multipart body) and a value no database column can hold (a number beyond 64 bits, a NUL
+character in text) are the client's fault: they get the JSON shape with 413 or 400, never a 500.
 """
 
 from __future__ import annotations
@@ -14,7 +19,17 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -63,6 +78,13 @@ FIELD_NAMES_TH = {
     "status": "สถานะ",
     "box": "กล่องหนังสือ",
     "name": "ชื่อ",
+    "organisation": "หน่วยงาน",
+    "certificate_id": "ใบรับรอง",
+    "letter_id": "รหัสหนังสือ",
+    "incoming_id": "รหัสหนังสือเข้า",
+    "entry_id": "รหัสรายการในทะเบียน",
+    "token_id": "รหัสโทเคน",
+    "assignment_id": "รหัสการมอบหมาย",
 }
 
 _MESSAGES_TH = {
@@ -81,6 +103,7 @@ _MESSAGES_TH = {
     "string_type": "{name}: ต้องเป็นข้อความ",
     "string_too_long": "{name}: ข้อความยาวเกินกำหนด",
     "string_pattern_mismatch": "{name}: รูปแบบไม่ถูกต้อง",
+    "string_nul": "{name}: มีอักขระ NUL (U+0000) ซึ่งใช้ไม่ได้",
     "list_type": "{name}: ต้องเป็นรายการ",
     "bool_type": "{name}: ต้องเป็น true หรือ false",
     "bool_parsing": "{name}: ต้องเป็น true หรือ false",
@@ -136,6 +159,46 @@ def error_body(code: str, th: str, en: str, problems: Sequence[FieldProblem] = (
     return SarabanError(code=code, message_th=th, message_en=en, problems=list(problems)).as_dict()
 
 
+def _megabytes(size: int) -> str:
+    """``2621440`` → ``"2.5"``: a size in MB as people write it."""
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0")
+
+
+def too_large_body() -> dict[str, object]:
+    """The body of the 413 answer to a request whose data exceeds ``DATA_UPLOAD_MAX_MEMORY_SIZE``."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is None:  # no limit configured: Django never raises then, but say something sensible
+        return error_body("request.too_large", "คำขอมีขนาดใหญ่เกินกำหนด", "The request is too large")
+    mb = _megabytes(limit)
+    return error_body(
+        "request.too_large",
+        f"ข้อมูลในคำขอมีขนาดใหญ่เกิน {mb} MB (ไม่นับไฟล์แนบ)",
+        f"The request data is larger than {mb} MB (uploaded files not counted)",
+    )
+
+
+def refused_request_body(exc: Exception) -> tuple[int, dict[str, object]]:
+    """The status and body for what Django refuses while reading a request (``SuspiciousOperation``,
+    ``BadRequest``, ``MultiPartParserError``)."""
+    if isinstance(exc, RequestDataTooBig):
+        return 413, too_large_body()
+    if isinstance(exc, TooManyFieldsSent):
+        n = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return 400, error_body(
+            "request.too_many_fields", f"คำขอมีช่องข้อมูลเกิน {n} ช่อง (ในคำค้นหรือแบบฟอร์ม)",
+            f"The request has more than {n} fields (query string or form)",
+        )
+    if isinstance(exc, TooManyFilesSent):
+        n = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return 400, error_body(
+            "request.too_many_files", f"คำขอมีไฟล์แนบเกิน {n} ไฟล์", f"The request has more than {n} files",
+        )
+    return 400, error_body(
+        "request.malformed", "คำขอไม่ถูกต้อง เช่น JSON หรือแบบฟอร์มผิดรูปแบบ",
+        "Malformed request, e.g. invalid JSON or form data",
+    )
+
+
 def status_of(exc: SarabanError) -> int:
     """The HTTP status of a domain refusal."""
     if isinstance(exc, NotFound):
@@ -184,6 +247,26 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return _json(api, request, 404, NotFound().as_dict())
 
+    def on_refused_request(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # Django's own refusals while reading the request (body too large, too many fields...).
+        # Logged like Django logs them (django.security.<name>), without the request's data.
+        logging.getLogger(f"django.security.{type(exc).__name__}").warning(
+            "API request refused on %s %s: %s", request.method, request.path, exc,
+        )
+        status, body = refused_request_body(exc)
+        return _json(api, request, status, body)
+
+    def on_unstorable_value(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # A value beyond what the database can hold (an integer over 64 bits: OverflowError from the
+        # driver; NUL in text or a number out of range on PostgreSQL: DataError). The schemas bound
+        # ids and offsets already; this is the net under every other input. Logged with the
+        # traceback so that a missing bound can be found, and answered as the client's mistake.
+        logger.warning("API value out of range on %s %s", request.method, request.path, exc_info=exc)
+        return _json(api, request, 400, error_body(
+            "request.out_of_range", "ค่าที่ส่งมาเกินขอบเขตที่ระบบจัดเก็บได้ (เช่น ตัวเลขใหญ่เกินไป หรือมีอักขระ NUL)",
+            "A value is beyond what the system can store (e.g. a number too large, or a NUL character)",
+        ))
+
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         # The traceback goes to the log (never the request body: it may hold a password).
         logger.exception("API error on %s %s", request.method, request.path)
@@ -197,4 +280,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(AuthenticationError, on_unauthenticated)  # type: ignore[arg-type]
     api.add_exception_handler(HttpError, on_http_error)  # type: ignore[arg-type]
     api.add_exception_handler(Http404, on_not_found)  # type: ignore[arg-type]
+    for refusal in (SuspiciousOperation, BadRequest, MultiPartParserError):
+        api.add_exception_handler(refusal, on_refused_request)  # type: ignore[arg-type]
+    for unstorable in (OverflowError, DataError):
+        api.add_exception_handler(unstorable, on_unstorable_value)  # type: ignore[arg-type]
     api.add_exception_handler(Exception, on_unexpected)  # type: ignore[arg-type]

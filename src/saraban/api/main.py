@@ -27,7 +27,8 @@ api = NinjaAPI(
         "Letters, the workflow, the inbox, the registers and the directory. Authenticate with "
         "`Authorization: Bearer <token>` (create one with `saraban api_token create --user U --name N`) "
         "or a signed-in browser session (writes then need the `X-CSRFToken` header). Every error is "
-        '`{"code", "message_th", "message_en", "problems": [...]}`.'
+        '`{"code", "message_th", "message_en", "problems": [...]}` (a request body over 2.5 MB: 413). '
+        "Ids are 1 to 2^63 − 1."
     ),
     auth=AUTH,
     renderer=ThaiJSONRenderer(),

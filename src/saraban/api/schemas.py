@@ -7,10 +7,12 @@ as ``saraban render LETTER.json`` and the letter editor.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.db.models import QuerySet
 from ninja import Field, Schema
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 from saraban.correspondence.content import LetterContent
 from saraban.correspondence.kinds import Secrecy, Urgency
@@ -21,6 +23,26 @@ from saraban.inbox.models import Assignment, Endorsement, IncomingLetter
 from saraban.registers.models import RegisterEntry
 
 MAX_LIMIT = 200
+
+#: The largest integer the databases store: SQLite's INTEGER and PostgreSQL's bigint are 64-bit signed.
+#: Every id and offset the API accepts is held to it, so no value reaches the driver that it cannot
+#: bind (``OverflowError``) or the database cannot compare.
+DB_INT_MAX = 2**63 - 1
+
+#: An object's id, in a path, a query or a body: 1 to 2^63 − 1 (a larger one could not exist).
+#: Out of that range the answer is the usual 400 with a field problem, and the OpenAPI document says so.
+Id = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise PydanticCustomError("string_nul", "must not contain the NUL character (U+0000)")
+    return value
+
+
+#: Free text from a query or a body. NUL (U+0000) is refused as a field problem: PostgreSQL cannot
+#: store or compare it (SQLite can), so the answer is the same 400 on both databases.
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 
 class ProblemOut(Schema):
@@ -41,14 +63,15 @@ class Error(Schema):
     problems: list[ProblemOut] = []
 
 
-ERRORS: dict[int, type[Schema]] = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error}
+# 413: a request body over Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), on any route.
+ERRORS: dict[int, type[Schema]] = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 413: Error}
 
 
 class Paging(Schema):
     """``limit`` (1–200) and ``offset`` of a list."""
 
     limit: int = Field(50, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=DB_INT_MAX)
 
 
 def page(items: QuerySet[Any], paging: Paging) -> tuple[int, list[Any]]:
@@ -148,10 +171,10 @@ Box = Literal["drafts", "review", "sign", "number", "outbox"]
 class LetterCreate(Schema):
     """A new draft: its content, and the organisation (and unit in charge) that writes it."""
 
-    organisation_id: int | None = Field(
+    organisation_id: Id | None = Field(
         None, description="the writing organisation; may be left out by a person of one organisation"
     )
-    owner_unit_id: int | None = None
+    owner_unit_id: Id | None = None
     content: LetterContent
 
 
@@ -199,7 +222,9 @@ class ReviewStepOut(Schema):
     decided_at: dt.datetime | None
 
 
-class SignatureOut(Schema):
+class LetterSignatureOut(Schema):
+    """One signature of a letter (typed name or PAdES); ``SignatureReport`` is the verifier's view of one."""
+
     signer_id: int
     signer_name: str
     position_title: str
@@ -232,7 +257,7 @@ class LetterDetail(LetterSummary):
     pdf_sha256: str | None
     recipients: list[RecipientOut]
     review_steps: list[ReviewStepOut]
-    signatures: list[SignatureOut]
+    signatures: list[LetterSignatureOut]
     dispatches: list[DispatchOut]
     dispatch_summary: str
 
@@ -294,23 +319,23 @@ def letter_detail(letter: Letter) -> dict[str, Any]:
 class RecipientsIn(Schema):
     """The organisations a draft goes to, and copies to (``to`` must not be empty)."""
 
-    to: list[int] = Field(..., min_length=1)
-    cc: list[int] = []
+    to: list[Id] = Field(..., min_length=1)
+    cc: list[Id] = []
 
 
 class SubmitIn(Schema):
     """Reviewers in order (may be empty) and the signer (not for a stamped letter)."""
 
-    reviewer_ids: list[int] = []
-    signer_id: int | None = None
+    reviewer_ids: list[Id] = []
+    signer_id: Id | None = None
 
 
 class CommentIn(Schema):
-    comment: str = ""
+    comment: Text = ""
 
 
 class ReturnIn(Schema):
-    comment: str
+    comment: Text
 
 
 class SignIn(Schema):
@@ -319,11 +344,11 @@ class SignIn(Schema):
     for the typed-name signature (``password`` is the sign-in password). Never stored or echoed."""
 
     password: str = Field(..., repr=False)
-    certificate_id: int | None = None
+    certificate_id: Id | None = None
 
 
 class ReasonIn(Schema):
-    reason: str
+    reason: Text
 
 
 class SignedOut(Schema):
@@ -397,18 +422,18 @@ class IncomingDetail(IncomingSummary):
 class AssignIn(Schema):
     """One assignment: a unit or a person (exactly one), with an optional due date."""
 
-    unit_id: int | None = None
-    person_id: int | None = None
+    unit_id: Id | None = None
+    person_id: Id | None = None
     due_date: dt.date | None = None
 
 
 class EndorseIn(Schema):
-    instruction: str
+    instruction: Text
     assign: list[AssignIn] = []
 
 
 class CompleteIn(Schema):
-    note: str
+    note: Text
 
 
 def _overdue(due: dt.date | None, today: dt.date, open_: bool = True) -> bool:
@@ -467,12 +492,12 @@ def incoming_detail(incoming: IncomingLetter, today: dt.date) -> dict[str, Any]:
 class PaperIn(Schema):
     """What a clerk types from a paper letter (sent as multipart form fields with the scan files)."""
 
-    organisation_id: int | None = None
-    sender_name: str
-    letter_number: str = ""
+    organisation_id: Id | None = None
+    sender_name: Text
+    letter_number: Text = ""
     letter_date: dt.date | None = None
-    subject: str
-    addressed_to: str = ""
+    subject: Text
+    addressed_to: Text = ""
     urgency: Urgency = Urgency.NORMAL
     secrecy: Secrecy = Secrecy.NORMAL
 
@@ -537,7 +562,7 @@ def entry_out(entry: RegisterEntry) -> dict[str, Any]:
 
 
 class TokenIn(Schema):
-    name: str
+    name: Text
 
 
 class TokenOut(Schema):

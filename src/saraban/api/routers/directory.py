@@ -17,11 +17,13 @@ from saraban.directory.selectors import unit_ids_under
 from ..auth import person_of
 from ..schemas import (
     ERRORS,
+    Id,
     MeOut,
     OrganisationOut,
     OrganisationPage,
     Paging,
     PersonPage,
+    Text,
     organisation_brief,
     organisation_full,
     page,
@@ -41,7 +43,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.get("/directory/organisations", response={200: OrganisationPage, **ERRORS}, summary="All organisations")
-def list_organisations(request: HttpRequest, paging: Query[Paging], q: str = "") -> dict[str, Any]:
+def list_organisations(request: HttpRequest, paging: Query[Paging], q: Text = "") -> dict[str, Any]:
     """The public minimal directory of active organisations (name, code, kind), to choose recipients."""
     orgs = Organisation.objects.filter(is_active=True).order_by("name_th", "pk")
     if q.strip():
@@ -65,14 +67,14 @@ def list_my_organisations(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.get("/directory/organisations/{int:organisation_id}", response={200: OrganisationOut, **ERRORS},
             summary="Get one of my organisations")
-def get_organisation(request: HttpRequest, organisation_id: int) -> dict[str, Any]:
+def get_organisation(request: HttpRequest, organisation_id: Id) -> dict[str, Any]:
     """An organisation in full, if the caller holds a role there (404 otherwise)."""
     return organisation_full(my_organisation(person_of(request), organisation_id))
 
 
 @router.get("/directory/people", response={200: PersonPage, **ERRORS}, summary="People of my organisations")
 def list_people(
-    request: HttpRequest, paging: Query[Paging], organisation: int | None = None, role: str = "", q: str = ""
+    request: HttpRequest, paging: Query[Paging], organisation: Id | None = None, role: Text = "", q: Text = ""
 ) -> dict[str, Any]:
     """People holding a role today in the caller's organisations (or in ``organisation``), with those roles."""
     person = person_of(request)

@@ -35,6 +35,7 @@ from ..schemas import (
     AssignmentOut,
     CompleteIn,
     EndorseIn,
+    Id,
     IncomingDetail,
     IncomingPage,
     Paging,
@@ -53,7 +54,7 @@ SCAN_TYPES = {"application/pdf", "image/png", "image/jpeg"}
 
 @router.get("/inbox", response={200: IncomingPage, **ERRORS}, summary="List incoming letters")
 def list_incoming(
-    request: HttpRequest, paging: Query[Paging], status: IncomingStatus | None = None, organisation: int | None = None,
+    request: HttpRequest, paging: Query[Paging], status: IncomingStatus | None = None, organisation: Id | None = None,
 ) -> dict[str, Any]:
     """The inbox: urgent first, then by due date, then newest; filter by status or organisation."""
     person = person_of(request)
@@ -65,7 +66,7 @@ def list_incoming(
 
 
 @router.get("/inbox/{int:incoming_id}", response={200: IncomingDetail, **ERRORS}, summary="Get an incoming letter")
-def get_incoming(request: HttpRequest, incoming_id: int) -> dict[str, Any]:
+def get_incoming(request: HttpRequest, incoming_id: Id) -> dict[str, Any]:
     """An incoming letter with its endorsements; a clerk's first look tells the sender it was received."""
     person = person_of(request)
     incoming = visible_incoming(person, incoming_id)
@@ -74,14 +75,14 @@ def get_incoming(request: HttpRequest, incoming_id: int) -> dict[str, Any]:
 
 
 @router.get("/inbox/{int:incoming_id}/original.pdf", response={200: None, **ERRORS}, summary="Original PDF")
-def original_pdf(request: HttpRequest, incoming_id: int) -> HttpResponse:
+def original_pdf(request: HttpRequest, incoming_id: Id) -> HttpResponse:
     """The letter exactly as it was delivered (or scanned)."""
     incoming = visible_incoming(person_of(request), incoming_id)
     return file_response(read_file(incoming.original_id), "application/pdf", f"incoming-{incoming.pk}.pdf")
 
 
 @router.get("/inbox/{int:incoming_id}/stamped.pdf", response={200: None, **ERRORS}, summary="Stamped copy PDF")
-def stamped_pdf(request: HttpRequest, incoming_id: int) -> HttpResponse:
+def stamped_pdf(request: HttpRequest, incoming_id: Id) -> HttpResponse:
     """The registered copy with the receipt stamp (404 until the letter is registered)."""
     incoming = visible_incoming(person_of(request), incoming_id)
     if not incoming.stamped_id:
@@ -92,7 +93,7 @@ def stamped_pdf(request: HttpRequest, incoming_id: int) -> HttpResponse:
 
 
 @router.post("/inbox/{int:incoming_id}/register", response={200: IncomingDetail, **ERRORS}, summary="Register")
-def register_incoming(request: HttpRequest, incoming_id: int) -> dict[str, Any]:
+def register_incoming(request: HttpRequest, incoming_id: Id) -> dict[str, Any]:
     """ลงรับ: give the letter its receive number and stamp a registered copy."""
     person = person_of(request)
     return incoming_detail(register(visible_incoming(person, incoming_id), actor=person), today())
@@ -141,7 +142,7 @@ def _assign(person: Any, incoming_org: Organisation, payload: EndorseIn) -> list
 
 
 @router.post("/inbox/{int:incoming_id}/endorse", response={200: IncomingDetail, **ERRORS}, summary="Endorse and assign")
-def endorse_incoming(request: HttpRequest, incoming_id: int, payload: EndorseIn) -> dict[str, Any]:
+def endorse_incoming(request: HttpRequest, incoming_id: Id, payload: EndorseIn) -> dict[str, Any]:
     """เกษียนหนังสือ: the executive's instruction, assigning units or people with optional due dates."""
     person = person_of(request)
     incoming = visible_incoming(person, incoming_id)
@@ -151,14 +152,14 @@ def endorse_incoming(request: HttpRequest, incoming_id: int, payload: EndorseIn)
 
 
 @router.post("/inbox/{int:incoming_id}/close", response={200: IncomingDetail, **ERRORS}, summary="Close")
-def close_incoming(request: HttpRequest, incoming_id: int) -> dict[str, Any]:
+def close_incoming(request: HttpRequest, incoming_id: Id) -> dict[str, Any]:
     """ปิดเรื่อง: nothing more is to be done (every assignment done)."""
     person = person_of(request)
     return incoming_detail(close(visible_incoming(person, incoming_id), actor=person), today())
 
 
 @router.post("/inbox/{int:incoming_id}/return", response={200: IncomingDetail, **ERRORS}, summary="Return to sender")
-def return_incoming(request: HttpRequest, incoming_id: int, payload: ReasonIn) -> dict[str, Any]:
+def return_incoming(request: HttpRequest, incoming_id: Id, payload: ReasonIn) -> dict[str, Any]:
     """ส่งคืน: refuse a delivered letter with a reason; the sender sees it."""
     person = person_of(request)
     incoming = visible_incoming(person, incoming_id)
@@ -169,7 +170,7 @@ def return_incoming(request: HttpRequest, incoming_id: int, payload: ReasonIn) -
     "/assignments/{int:assignment_id}/complete", response={200: AssignmentOut, **ERRORS},
     summary="Complete an assignment",
 )
-def complete(request: HttpRequest, assignment_id: int, payload: CompleteIn) -> dict[str, Any]:
+def complete(request: HttpRequest, assignment_id: Id, payload: CompleteIn) -> dict[str, Any]:
     """The assigned person or unit reports what was done (only one's own assignments are found)."""
     person = person_of(request)
     mine = Assignment.objects.filter(Q(assignee=person) | Q(unit_id__in=organisations_of(person)))

@@ -28,11 +28,13 @@ from ..auth import person_of
 from ..schemas import (
     ERRORS,
     Box,
+    Id,
     LetterCreate,
     LetterDetail,
     LetterPage,
     LetterUpdate,
     Paging,
+    Text,
     letter_detail,
     letter_summary,
     page,
@@ -70,8 +72,8 @@ def list_letters(
     paging: Query[Paging],
     status: LetterStatus | None = None,
     box: Box | None = None,
-    q: str = "",
-    organisation: int | None = None,
+    q: Text = "",
+    organisation: Id | None = None,
 ) -> dict[str, object]:
     """Letters the caller may see, newest first; ``box`` picks a work list (drafts, review, sign, number, outbox)."""
     person = person_of(request)
@@ -113,13 +115,13 @@ def create(request: HttpRequest, payload: LetterCreate) -> Status[dict[str, obje
 
 
 @router.get("/letters/{int:letter_id}", response={200: LetterDetail, **ERRORS}, summary="Get a letter")
-def get_letter(request: HttpRequest, letter_id: int) -> dict[str, object]:
+def get_letter(request: HttpRequest, letter_id: Id) -> dict[str, object]:
     """A letter: content, status, number, recipients, review steps, signatures and dispatch statuses."""
     return letter_detail(visible_letter(person_of(request), letter_id))
 
 
 @router.patch("/letters/{int:letter_id}", response={200: LetterDetail, **ERRORS}, summary="Change a draft")
-def update(request: HttpRequest, letter_id: int, payload: LetterUpdate) -> dict[str, object]:
+def update(request: HttpRequest, letter_id: Id, payload: LetterUpdate) -> dict[str, object]:
     """Change fields of a draft's content (number, date and subject are fixed once numbered)."""
     person = person_of(request)
     letter = visible_letter(person, letter_id)
@@ -128,7 +130,7 @@ def update(request: HttpRequest, letter_id: int, payload: LetterUpdate) -> dict[
 
 
 @router.get("/letters/{int:letter_id}/pdf", response={200: None, **ERRORS}, summary="Download the letter's PDF")
-def letter_pdf(request: HttpRequest, letter_id: int) -> HttpResponse:
+def letter_pdf(request: HttpRequest, letter_id: Id) -> HttpResponse:
     """The letter's current PDF (signed or numbered rendition); a draft is rendered on the fly."""
     letter = visible_letter(person_of(request), letter_id)
     pdf = letter.pdf

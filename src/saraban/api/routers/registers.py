@@ -20,7 +20,7 @@ from saraban.registers.selectors import register_entries
 
 from ..auth import person_of
 from ..errors import NotFound
-from ..schemas import ERRORS, EntryOut, EntryPage, Paging, entry_out, page
+from ..schemas import DB_INT_MAX, ERRORS, EntryOut, EntryPage, Id, Paging, Text, entry_out, page
 from . import default_organisation, file_response, role_organisation_ids
 
 router = Router(tags=["registers"])
@@ -35,12 +35,12 @@ CONTENT_TYPES = {
 class RegisterQuery(Schema):
     """Which register, and which of its lines: registered ``from``–``to`` (ISO dates, Bangkok days)."""
 
-    organisation: int | None = None
+    organisation: Id | None = None
     kind: BookKind = BookKind.SEND
     date_from: dt.date | None = Field(None, alias="from")
     date_to: dt.date | None = Field(None, alias="to")
-    q: str = ""
-    number: int | None = Field(None, ge=1)
+    q: Text = ""
+    number: int | None = Field(None, ge=1, le=DB_INT_MAX)
 
 
 class ExportQuery(RegisterQuery):
@@ -77,7 +77,7 @@ def search_entries(request: HttpRequest, query: Query[RegisterQuery], paging: Qu
 
 
 @router.get("/registers/entries/{int:entry_id}", response={200: EntryOut, **ERRORS}, summary="Get a register line")
-def get_entry(request: HttpRequest, entry_id: int) -> dict[str, Any]:
+def get_entry(request: HttpRequest, entry_id: Id) -> dict[str, Any]:
     """One line of a register the caller may read."""
     person = person_of(request)
     entry = RegisterEntry.objects.select_related("book").filter(pk=entry_id).first()

@@ -10,7 +10,7 @@ from ninja import Router, Status
 from ..auth import issue_token, person_of, revoke_token
 from ..errors import NotFound
 from ..models import ApiToken
-from ..schemas import ERRORS, TokenCreated, TokenIn, TokenOut
+from ..schemas import ERRORS, Id, TokenCreated, TokenIn, TokenOut
 
 router = Router(tags=["tokens"])
 
@@ -34,7 +34,7 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any
 
 
 @router.delete("/tokens/{int:token_id}", response={200: TokenOut, **ERRORS}, summary="Revoke an API token")
-def delete_token(request: HttpRequest, token_id: int) -> dict[str, Any]:
+def delete_token(request: HttpRequest, token_id: Id) -> dict[str, Any]:
     """Revoke one of the caller's tokens; it stops working at once."""
     token = ApiToken.objects.filter(pk=token_id, owner=person_of(request)).first()
     if token is None:

@@ -21,7 +21,7 @@ from saraban.signatures.validation import present_report, record_for
 
 from ..auth import person_of
 from ..errors import error_body
-from ..schemas import ERRORS, Error
+from ..schemas import ERRORS, Error, Id
 from . import visible_incoming
 
 router = Router(tags=["verify"])
@@ -29,7 +29,7 @@ router = Router(tags=["verify"])
 MAX_VERIFY_BYTES = 20 * 1024 * 1024
 
 
-class SignatureOut(Schema):
+class SignatureReport(Schema):
     """One signature or document timestamp (``saraban verify --json``)."""
 
     field_name: str
@@ -98,7 +98,7 @@ class ReportOut(Schema):
     problem: str | None = None
     explanation_th: str
     explanation_en: str
-    signatures: list[SignatureOut]
+    signatures: list[SignatureReport]
     seconds: float | None = None
     explained: Explained | None = None
 
@@ -153,7 +153,7 @@ def verify_upload(request: HttpRequest, pdf: File[UploadedFile]) -> Any:
     "/inbox/{int:incoming_id}/validation", response={200: ValidationOut, **ERRORS},
     summary="The validation report stored on receipt",
 )
-def incoming_validation(request: HttpRequest, incoming_id: int) -> dict[str, Any]:
+def incoming_validation(request: HttpRequest, incoming_id: Id) -> dict[str, Any]:
     """The signatures' validation report computed when the letter was received, kept as it was then.
 
     ``status`` is ``pending`` until the background check has run and ``not_applicable`` for letters

@@ -33,6 +33,7 @@ from ..auth import person_of
 from ..schemas import (
     ERRORS,
     CommentIn,
+    Id,
     LetterDetail,
     ReasonIn,
     RecipientsIn,
@@ -55,7 +56,7 @@ QUEUE_ITEMS = 20
 
 
 @router.put("/letters/{int:letter_id}/recipients", response={200: LetterDetail, **ERRORS}, summary="Set recipients")
-def put_recipients(request: HttpRequest, letter_id: int, payload: RecipientsIn) -> dict[str, Any]:
+def put_recipients(request: HttpRequest, letter_id: Id, payload: RecipientsIn) -> dict[str, Any]:
     """Choose the organisations a draft goes to (``to``) and copies to (``cc``), from the public directory."""
     person = person_of(request)
     letter = visible_letter(person, letter_id)
@@ -67,7 +68,7 @@ def put_recipients(request: HttpRequest, letter_id: int, payload: RecipientsIn) 
 
 
 @router.post("/letters/{int:letter_id}/submit", response={200: LetterDetail, **ERRORS}, summary="Submit for review")
-def submit(request: HttpRequest, letter_id: int, payload: SubmitIn) -> dict[str, Any]:
+def submit(request: HttpRequest, letter_id: Id, payload: SubmitIn) -> dict[str, Any]:
     """Send a draft to its reviewers in order and name its signer (none for a stamped letter)."""
     person = person_of(request)
     letter = visible_letter(person, letter_id)
@@ -77,14 +78,14 @@ def submit(request: HttpRequest, letter_id: int, payload: SubmitIn) -> dict[str,
 
 
 @router.post("/letters/{int:letter_id}/approve", response={200: LetterDetail, **ERRORS}, summary="Approve (review)")
-def approve(request: HttpRequest, letter_id: int, payload: CommentIn) -> dict[str, Any]:
+def approve(request: HttpRequest, letter_id: Id, payload: CommentIn) -> dict[str, Any]:
     """The current reviewer passes the letter on, with an optional comment."""
     person = person_of(request)
     return letter_detail(approve_review(visible_letter(person, letter_id), actor=person, comment=payload.comment))
 
 
 @router.post("/letters/{int:letter_id}/return", response={200: LetterDetail, **ERRORS}, summary="Return for changes")
-def return_letter(request: HttpRequest, letter_id: int, payload: ReturnIn) -> dict[str, Any]:
+def return_letter(request: HttpRequest, letter_id: Id, payload: ReturnIn) -> dict[str, Any]:
     """The current reviewer (or the signer) sends the letter back to its author, saying what to change."""
     person = person_of(request)
     letter = visible_letter(person, letter_id)
@@ -92,7 +93,7 @@ def return_letter(request: HttpRequest, letter_id: int, payload: ReturnIn) -> di
 
 
 @router.post("/letters/{int:letter_id}/sign", response={200: SignedOut, **ERRORS}, summary="Sign")
-def sign(request: HttpRequest, letter_id: int, payload: SignIn) -> dict[str, Any]:
+def sign(request: HttpRequest, letter_id: Id, payload: SignIn) -> dict[str, Any]:
     """Sign an approved letter: by typed name (the sign-in password) or, with ``certificate_id``, with a
     registered certificate (PAdES; the letter is numbered as it is signed). Secrets are never stored."""
     person = person_of(request)
@@ -113,14 +114,14 @@ def sign(request: HttpRequest, letter_id: int, payload: SignIn) -> dict[str, Any
 
 
 @router.post("/letters/{int:letter_id}/number", response={200: LetterDetail, **ERRORS}, summary="Issue the number")
-def number(request: HttpRequest, letter_id: int) -> dict[str, Any]:
+def number(request: HttpRequest, letter_id: Id) -> dict[str, Any]:
     """The registry gives a signed letter its number and date from the right register (idempotent)."""
     person = person_of(request)
     return letter_detail(issue_number(visible_letter(person, letter_id), actor=person))
 
 
 @router.post("/letters/{int:letter_id}/send", response={200: LetterDetail, **ERRORS}, summary="Send")
-def send(request: HttpRequest, letter_id: int) -> dict[str, Any]:
+def send(request: HttpRequest, letter_id: Id) -> dict[str, Any]:
     """Send a numbered letter to all its recipients at once."""
     person = person_of(request)
     letter = visible_letter(person, letter_id)
@@ -129,7 +130,7 @@ def send(request: HttpRequest, letter_id: int) -> dict[str, Any]:
 
 
 @router.post("/letters/{int:letter_id}/cancel", response={200: LetterDetail, **ERRORS}, summary="Cancel")
-def cancel(request: HttpRequest, letter_id: int, payload: ReasonIn) -> dict[str, Any]:
+def cancel(request: HttpRequest, letter_id: Id, payload: ReasonIn) -> dict[str, Any]:
     """Cancel a letter (its author or the registry); a drawn number stays in the register marked ยกเลิก."""
     person = person_of(request)
     letter = visible_letter(person, letter_id)
@@ -142,7 +143,7 @@ def cancel(request: HttpRequest, letter_id: int, payload: ReasonIn) -> dict[str,
 
 
 @router.post("/letters/{int:letter_id}/close", response={200: LetterDetail, **ERRORS}, summary="Close")
-def close(request: HttpRequest, letter_id: int) -> dict[str, Any]:
+def close(request: HttpRequest, letter_id: Id) -> dict[str, Any]:
     """Close a sent letter's file."""
     person = person_of(request)
     return letter_detail(close_letter(visible_letter(person, letter_id), actor=person))
@@ -151,7 +152,7 @@ def close(request: HttpRequest, letter_id: int) -> dict[str, Any]:
 @router.post(
     "/letters/{int:letter_id}/correction", response={201: LetterDetail, **ERRORS}, summary="Start a correction"
 )
-def correction(request: HttpRequest, letter_id: int) -> Status[dict[str, Any]]:
+def correction(request: HttpRequest, letter_id: Id) -> Status[dict[str, Any]]:
     """A new draft that supersedes this numbered letter once it is numbered itself."""
     person = person_of(request)
     letter = visible_letter(person, letter_id)
