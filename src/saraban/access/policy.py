@@ -9,6 +9,7 @@ its signer, or someone it is assigned to).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import Q
 
@@ -113,3 +114,43 @@ def top_secret_may_go_electronically() -> bool:
     """Whether the system administrator allowed ลับที่สุด letters to be sent electronically."""
     policy = DeploymentPolicy.objects.first()
     return bool(policy and policy.allow_top_secret_electronic)
+
+
+CLASSIFIED_BOOKS = frozenset({"send_classified", "receive_classified"})
+REDACTED_TH = "(หนังสือชั้นความลับ: แสดงเฉพาะเลขที่และวันที่)"
+
+
+def cleared_for_every_level(person: Person, organisation_id: int) -> bool:
+    """Whether ``person`` may read every classified letter of the organisation (a ลับที่สุด grant)."""
+    return Secrecy.TOP_SECRET.value in cleared_levels(person, organisation_id)
+
+
+def hide_classified_details(person: Person, entries: list[Any]) -> list[Any]:
+    """Blank the subject and parties of the classified register lines ``person`` is not cleared for.
+
+    The classified books (ทะเบียนหนังสือลับ) are kept by the classified-documents officer: without a
+    secrecy grant of the letter's level, a line shows its numbers and dates only. The level is the
+    letter's (outgoing), or the received letter's; a line whose letter is unknown needs the highest
+    grant. The rows are changed in memory only (marked ``redacted``), never saved.
+    """
+    from saraban.correspondence.models import Letter
+    from saraban.inbox.models import IncomingLetter
+
+    classified = [e for e in entries if e.book.kind in CLASSIFIED_BOOKS]
+    if not classified:
+        return entries
+    letter_levels = dict(Letter.objects.filter(pk__in={e.letter_id for e in classified if e.letter_id})
+                         .values_list("pk", "secrecy"))
+    incoming_levels = dict(IncomingLetter.objects.filter(receive_entry_id__in={e.pk for e in classified})
+                           .values_list("receive_entry_id", "secrecy"))
+    cleared: dict[int, list[str]] = {}
+    for entry in classified:
+        org_id = entry.book.organisation_id
+        if org_id not in cleared:
+            cleared[org_id] = cleared_levels(person, org_id)
+        level = letter_levels.get(entry.letter_id) or incoming_levels.get(entry.pk) or Secrecy.TOP_SECRET.value
+        if level not in cleared[org_id] and level != Secrecy.NORMAL.value:
+            entry.subject, entry.sender, entry.recipient, entry.action, entry.remarks = REDACTED_TH, "", "", "", ""
+            entry.cancelled_reason = ""
+            entry.redacted = True
+    return entries

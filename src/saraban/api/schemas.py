@@ -538,6 +538,7 @@ class EntryOut(Schema):
     status: str
     cancelled_reason: str
     letter_id: int | None
+    redacted: bool = False  # a classified line: subject and parties hidden without a grant of its level
 
 
 class EntryPage(Schema):
@@ -555,6 +556,7 @@ def entry_out(entry: RegisterEntry) -> dict[str, Any]:
         "letter_number": entry.letter_number, "letter_date": entry.letter_date, "sender": entry.sender,
         "recipient": entry.recipient, "subject": entry.subject, "action": entry.action, "remarks": entry.remarks,
         "status": entry.status, "cancelled_reason": entry.cancelled_reason, "letter_id": entry.letter_id,
+        "redacted": bool(getattr(entry, "redacted", False)),
     }
 
 

@@ -26,10 +26,13 @@ def register_entries(
     start: dt.date | None = None,
     end: dt.date | None = None,
     text: str = "",
+    numbers_only: bool = False,
 ) -> QuerySet[RegisterEntry]:
     """The entries of an organisation's register of ``kind``, registered between ``start`` and ``end``.
 
-    ``text`` matches the letter number, subject, sender or recipient (substring).
+    ``text`` matches the letter number, subject, sender or recipient (substring); with
+    ``numbers_only`` the letter number alone (a classified book read without a full grant: a search
+    must not tell which hidden subjects hold a word).
     """
     entries = RegisterEntry.objects.filter(
         book__organisation_id=organisation_id, book__kind=kind
@@ -37,7 +40,9 @@ def register_entries(
     if start or end:
         low, high = _bangkok_bounds(start or dt.date(1900, 1, 1), end or dt.date(9999, 12, 30))
         entries = entries.filter(registered_at__gte=low, registered_at__lt=high)
-    if text:
+    if text and numbers_only:
+        entries = entries.filter(letter_number__icontains=text)
+    elif text:
         entries = entries.filter(
             Q(letter_number__icontains=text) | Q(subject__icontains=text)
             | Q(sender__icontains=text) | Q(recipient__icontains=text)

@@ -1,7 +1,8 @@
 """The registers (ทะเบียนหนังสือ): search an organisation's register, read one line, export a date range.
 
 The same rule as the registers page: the registers of organisations where the caller holds a role;
-the classified books only for central registry clerks of the organisation (or one above it).
+the classified books only for central registry clerks of the organisation (or one above it), and
+their subjects and parties only with a secrecy grant of the letter's level (numbers and dates otherwise).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
-from saraban.access.policy import organisations_of, today
+from saraban.access.policy import cleared_for_every_level, hide_classified_details, organisations_of, today
 from saraban.directory.models import Organisation, Person, Role
 from saraban.registers.exports import export_register
 from saraban.registers.models import BookKind, RegisterEntry
@@ -68,12 +69,14 @@ def search_entries(request: HttpRequest, query: Query[RegisterQuery], paging: Qu
     person = person_of(request)
     organisation = _register(person, query)
     entries = register_entries(
-        organisation.pk, query.kind, start=query.date_from, end=query.date_to, text=query.q.strip()
+        organisation.pk, query.kind, start=query.date_from, end=query.date_to, text=query.q.strip(),
+        numbers_only=query.kind in CLASSIFIED and not cleared_for_every_level(person, organisation.pk),
     )
     if query.number is not None:
         entries = entries.filter(number=query.number)
     count, items = page(entries, paging)
-    return {"count": count, "limit": paging.limit, "offset": paging.offset, "items": [entry_out(e) for e in items]}
+    shown = hide_classified_details(person, list(items))
+    return {"count": count, "limit": paging.limit, "offset": paging.offset, "items": [entry_out(e) for e in shown]}
 
 
 @router.get("/registers/entries/{int:entry_id}", response={200: EntryOut, **ERRORS}, summary="Get a register line")
@@ -83,7 +86,7 @@ def get_entry(request: HttpRequest, entry_id: Id) -> dict[str, Any]:
     entry = RegisterEntry.objects.select_related("book").filter(pk=entry_id).first()
     if entry is None or not may_read(person, entry.book.organisation_id, entry.book.kind):
         raise NotFound()
-    return entry_out(entry)
+    return entry_out(hide_classified_details(person, [entry])[0])
 
 
 @router.get("/registers/export", response={200: None, **ERRORS}, summary="Export a register")

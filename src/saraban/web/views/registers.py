@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from saraban.access.policy import cleared_for_every_level, hide_classified_details
 from saraban.core.errors import SarabanError
 from saraban.core.thai import arabic_digits, buddhist_year, parse_thai_date
 from saraban.directory.models import Organisation, Person, Role
@@ -59,8 +60,9 @@ class Scope:
 def register_scope(person: Person) -> Scope:
     """The organisations whose registers ``person`` may read, and those whose classified books too.
 
-    Classified books are open to central registry clerks (of the organisation or one above it) until
-    secrecy grants exist.
+    Classified books are open to central registry clerks (of the organisation or one above it); their
+    lines show subjects and parties only to holders of a secrecy grant of the letter's level
+    (``access.policy.hide_classified_details``).
     """
     visible = visible_organisation_ids(person)
     clerks = current_roles(person, today()).filter(role=Role.CENTRAL_CLERK)
@@ -181,10 +183,13 @@ class Search:
     number: int | None
     text: str
 
+    numbers_only: bool = False  # a classified book without a full grant: search the letter number only
+
     def entries(self) -> QuerySet[RegisterEntry]:
         """The matching entries of the book, unordered."""
         entries = register_entries(
-            self.organisation.pk, self.kind, start=self.start, end=self.end, text=self.text
+            self.organisation.pk, self.kind, start=self.start, end=self.end, text=self.text,
+            numbers_only=self.numbers_only,
         ).filter(book__year=self.year)
         if self.number is not None:
             entries = entries.filter(number=self.number)
@@ -230,6 +235,8 @@ def _search(request: HttpRequest) -> tuple[RegisterSearchForm, Search | None, Sc
     search = Search(
         organisation=organisation, kind=BookKind(form.cleaned_data["kind"]), year=year, start=start, end=end,
         number=form.cleaned_data["number"], text=form.cleaned_data["q"].strip(),
+        numbers_only=form.cleaned_data["kind"] in CLASSIFIED and not cleared_for_every_level(
+            _person_of(request), organisation.pk),
     )
     return form, search, scope
 
@@ -260,12 +267,17 @@ def register_page(request: HttpRequest) -> HttpResponse:
         has_older, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
         has_newer = before is not None and bool(rows) and entries.filter(number__gt=rows[0].number).exists()
     context.update({
-        "rows": rows,
+        "rows": hide_classified_details(_person_of(request), rows),
         "total": entries.count(),
         "older": rows[-1].number if has_older else None,
         "newer": rows[0].number if has_newer else None,
     })
     return render(request, "web/registers/page.html", context)
+
+
+def _person_of(request: HttpRequest) -> Person:
+    assert isinstance(request.user, Person)
+    return request.user
 
 
 def _cursor(value: str | None) -> int | None:
