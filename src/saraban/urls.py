@@ -9,3 +9,6 @@ urlpatterns = [
     path("programme/", include("saraban.rollout.urls")),
     path("", include("saraban.web.urls")),
 ]
+
+# A request refused while it was read (too large, too many fields): a bilingual page, 413 when too large.
+handler400 = "saraban.web.views.errors.bad_request"

@@ -10,9 +10,10 @@ from collections.abc import Mapping
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from saraban.core.errors import FieldProblem, PermissionRefused, SarabanError, StateRefused
+from saraban.documents.services import FileTooLarge
 from saraban.web.i18n import text
 
 
@@ -22,7 +23,9 @@ def message_of(request: HttpRequest, error: SarabanError | FieldProblem) -> str:
 
 
 def status_of(error: SarabanError) -> int:
-    """The HTTP status that fits a refusal: 400 invalid input, 403 not allowed, 409 wrong state."""
+    """The HTTP status that fits a refusal: 400 invalid input, 403 not allowed, 409 wrong state, 413 too large."""
+    if isinstance(error, FileTooLarge):
+        return 413
     if isinstance(error, PermissionRefused):
         return 403
     if isinstance(error, StateRefused):
@@ -64,3 +67,19 @@ def to_messages(request: HttpRequest, error: SarabanError) -> None:
     details = "; ".join(message_of(request, p) for p in error.problems)
     main = message_of(request, error)
     messages.error(request, f"{main}: {details}" if details else main)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 400 page for a request it refused while reading it, in Thai and English.
+
+    A body larger than the upload limit is a 413 (too large), not a malformed request.
+    """
+    from django.core.exceptions import RequestDataTooBig
+
+    if isinstance(exception, RequestDataTooBig):
+        status, th, en = 413, "ข้อมูลที่ส่งมีขนาดใหญ่เกินกำหนด", "The data sent is larger than allowed"
+    else:
+        status, th, en = 400, "คำขอไม่ถูกต้อง", "The request is malformed"
+    body = (f'<!doctype html><html lang="th"><meta charset="utf-8"><title>{status}</title>'
+            f"<h1>{th}</h1><p>{en}</p></html>")
+    return HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
