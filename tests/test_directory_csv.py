@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from saraban.directory.csv_io import (
@@ -305,3 +306,145 @@ def test_cli_imports_exports_and_loads_provinces(tmp_path: Path) -> None:
         assert exported.returncode == 0, exported.stderr
         assert out.read_bytes() == (export_organisations() if what == "organisations" else export_people())
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+# --- cells the import refuses: quotes left open, too long, control characters -----------------------
+
+
+def _header() -> str:
+    return ",".join(ORGANISATION_COLUMNS)
+
+
+def _problems(report: Any) -> list[tuple[int, str]]:
+    return [(p.line, p.column) for p in report.problems]
+
+
+@pytest.mark.django_db
+def test_an_unclosed_quote_is_a_row_problem_not_a_merged_name(_provinces: None) -> None:
+    # line 2 opens a quote in name_th and never closes it: the rest of the file would become the name
+    text = f'{_header()}\nuq-one,,division,"หน่วยงานหนึ่ง,Unit one,,,,,,,\nuq-two,,division,หน่วยงานสอง,,,,,,,,\n'
+    report = import_organisations(text.encode())
+    assert _problems(report) == [(2, "name_th")]
+    problem = report.problems[0]
+    assert 'เครื่องหมายคำพูด (") ในแถวนี้ไม่ได้ปิดหรือวางผิดที่ (บรรทัด 2 ถึง 3)' in problem.message_th
+    assert 'A quote (") in this row is not closed or is misplaced (lines 2–3)' in problem.message_en
+    assert Organisation.objects.count() == 0
+
+    # the quote is closed by a quote of a later line: a name that runs over two lines
+    text = f'{_header()}\nuq-one,,division,"หน่วยงานหนึ่ง,,,,,,,,\nuq-two,,division,หน่วยงานสอง",,,,,,,,\n'
+    report = import_organisations(text.encode())
+    assert _problems(report) == [(2, "name_th")]
+    assert 'อาจลืมปิดเครื่องหมายคำพูด (")' in report.problems[0].message_th
+    assert 'is a quote (") in this row left open?' in report.problems[0].message_en
+    assert Organisation.objects.count() == 0
+
+    # text after a closing quote
+    text = f'{_header()}\nuq-one,,division,"หน่วยงาน"หนึ่ง,,,,,,,,\n'
+    assert _problems(import_organisations(text.encode())) == [(2, "name_th")]
+    people = f'{",".join(PEOPLE_COLUMNS)}\nuq,"นาย ก,,,x,officer,,,\n'
+    assert _problems(import_people(people.encode())) == [(2, "name_th")]
+
+
+@pytest.mark.django_db
+def test_a_value_longer_than_its_column_is_a_row_problem(_provinces: None) -> None:
+    long_name = "ก" * 256
+    text = _csv(ORGANISATION_COLUMNS, _org_row("long-ok", name_th="ก" * 255), _org_row("long-name", name_th=long_name),
+                _org_row("x" * 65, kind="bureau"))
+    report = import_organisations(text.encode())
+    assert _problems(report) == [(3, "name_th"), (4, "identifier"), (4, "kind")]
+    assert (report.problems[0].message_th, report.problems[0].message_en) == (
+        "ยาวเกิน 255 ตัวอักษร (มี 256 ตัวอักษร)", "Longer than 255 characters (256 given)",
+    )
+    assert report.problems[1].message_en == "Longer than 64 characters (65 given)"
+    assert Organisation.objects.count() == 0  # all rows or none: the good line 2 is not written either
+
+    create_organisation(identifier="long-ops", kind="department", name_th="สำนักงานทดสอบ")
+    people = _csv(PEOPLE_COLUMNS, {"username": "u" * 151, "name_th": "ข" * 201, "organisation_identifier": "long-ops",
+                                   "role": "officer", "position_title": "ค" * 256})
+    report = import_people(people.encode())
+    assert [(p.column, p.message_en) for p in report.problems] == [
+        ("username", "Longer than 150 characters (151 given)"),
+        ("name_th", "Longer than 200 characters (201 given)"),
+        ("position_title", "Longer than 255 characters (256 given)"),
+    ]
+    assert Person.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_command_reports_a_long_name_instead_of_a_traceback(_provinces: None, tmp_path: Path) -> None:
+    source = tmp_path / "organisations.csv"
+    source.write_text(_csv(ORGANISATION_COLUMNS, _org_row("long-name", name_th="ก" * 300)), encoding="utf-8")
+    with pytest.raises(CommandError) as refused:
+        call_command("directory", "import", "organisations", str(source))
+    assert refused.value.returncode == 2
+    assert "บรรทัด/line 2, name_th: ยาวเกิน 255 ตัวอักษร (มี 300 ตัวอักษร) / Longer than 255 characters" in str(
+        refused.value)
+    assert Organisation.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_control_characters_are_refused_but_an_address_may_have_line_breaks(_provinces: None) -> None:
+    text = _csv(ORGANISATION_COLUMNS, _org_row("nul", name_th="หน่วยงาน\x00ทดสอบ"),
+                _org_row("tab", name_en="Unit\tone"), _org_row("bell", phone="0 2283\x074000"),
+                _org_row("c1", name_th="หน่วยงาน\x85ทดสอบ"))
+    report = import_organisations(text.encode())
+    assert _problems(report) == [(2, "name_th"), (3, "name_en"), (4, "phone"), (5, "name_th")]
+    assert (report.problems[0].message_th, report.problems[0].message_en) == (
+        "มีอักขระควบคุม U+0000 (NUL) ซึ่งใช้ในข้อมูลไม่ได้ (ตำแหน่งที่ 9)",
+        "Contains the control character U+0000 (NUL), which is not allowed (position 9)",
+    )
+    assert "U+0009 (แท็บ)" in report.problems[1].message_th and "U+0009 (tab)" in report.problems[1].message_en
+    assert Organisation.objects.count() == 0
+
+    # a quoted cell with a line break (Alt+Enter in Excel): fine in the address, not in a name
+    text = f'{_header()}\nbreaks,,division,หน่วยงานทดสอบ,,,"99 ถนนพิษณุโลก\nเขตดุสิต",,,,,\n'
+    assert import_organisations(text.encode()).problems == []
+    assert Organisation.objects.get(identifier="breaks").address == "99 ถนนพิษณุโลก\nเขตดุสิต"
+    text = f'{_header()}\nbroken,,division,"หน่วยงาน\nทดสอบ",,,,,,,,\n'
+    report = import_organisations(text.encode())
+    assert _problems(report) == [(2, "name_th")] and "ขึ้นบรรทัดใหม่" in report.problems[0].message_th
+    people = _csv(PEOPLE_COLUMNS, {"username": "nul", "name_th": "นาย\x00ก", "organisation_identifier": "breaks",
+                                   "role": "officer"})
+    assert _problems(import_people(people.encode())) == [(2, "name_th")]
+    assert not Person.objects.filter(username="nul").exists()
+
+
+@pytest.mark.django_db
+def test_the_leading_apostrophe_is_removed_only_where_an_export_adds_it(_provinces: None) -> None:
+    text = _csv(ORGANISATION_COLUMNS, _org_row("ap-formula", name_th="'=1+1"), _org_row("ap-own", name_th="'ร้านค้า'"),
+                _org_row("ap-double", name_th="''@SUM(1+1)"), _org_row("ap-dash", name_th="'-"),
+                _org_row("ap-number", name_th="'-12"))
+    assert import_organisations(text.encode()).problems == []
+    names = dict(Organisation.objects.values_list("identifier", "name_th"))
+    assert names == {"ap-formula": "=1+1", "ap-own": "'ร้านค้า'", "ap-double": "'@SUM(1+1)", "ap-dash": "'-",
+                     "ap-number": "'-12"}
+
+
+@pytest.mark.django_db
+def test_a_username_django_refuses_is_a_row_problem(_provinces: None) -> None:
+    create_organisation(identifier="user-ops", kind="department", name_th="สำนักงานทดสอบ")
+    people = _csv(PEOPLE_COLUMNS, {"username": "สมใจ รักงาน", "name_th": "นางสาวสมใจ รักงาน",
+                                   "organisation_identifier": "user-ops", "role": "officer"})
+    report = import_people(people.encode())
+    assert [(p.line, p.column, p.message_en) for p in report.problems] == [
+        (2, "username", "The username may only use letters, digits and @ . + - _"),
+    ]
+    assert Person.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_refusal_the_checks_missed_is_still_a_row_report(_provinces: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.core.exceptions import ValidationError
+
+    from saraban.directory import csv_io
+
+    def refuse(**fields: Any) -> Organisation:
+        raise ValidationError({"name_en": ["Ensure this value has at most 255 characters (it has 300)."]})
+
+    monkeypatch.setattr(csv_io, "create_organisation", refuse)
+    report = import_organisations(_csv(ORGANISATION_COLUMNS, _org_row("net-one"), _org_row("net-two")).encode())
+    assert [(p.line, p.column, p.message_en) for p in report.problems] == [
+        (2, "name_en", "Ensure this value has at most 255 characters (it has 300)."),
+    ]
+    assert report.problems[0].message_th.startswith("ข้อมูลไม่ถูกต้อง: ")
+    assert (report.created, report.updated, Organisation.objects.count()) == (0, 0, 0)

@@ -7,7 +7,8 @@ Every format carries the official columns, in this order (B5 of the requirements
   digits as the organisation prints its letters.
 - **CSV**: exactly the nine columns, UTF-8 with a BOM so that Excel shows the Thai, one row per entry.
   Data for other programs, so digits are Arabic and dates are written "26 พ.ย. 2569". A cell that a
-  spreadsheet would run as a formula (leading =, +, @, or - followed by text) is prefixed with "'".
+  spreadsheet would run as a formula (leading =, +, -, @, tab or carriage return; not a lone "-") is
+  prefixed with "'" (``saraban.core.spreadsheets.neutralise``).
 - **XLSX**: a header block (register title, organisation, period in พ.ศ.), the nine columns, and two
   hidden columns with the real dates (see ``_write_xlsx``).
 
@@ -37,6 +38,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from saraban.core.errors import FieldProblem, ValidationFailed
+from saraban.core.spreadsheets import neutralise_row, set_cell
 from saraban.core.thai import THAI_MONTHS, buddhist_year, format_thai_date, local_date
 from saraban.directory.models import Organisation
 from saraban.rendering.registers import COLUMNS, RegisterRow, RegisterSheet, render_register
@@ -145,13 +147,6 @@ def _date_text(day: dt.date | None) -> str:
     return format_thai_date(day, use_thai_digits=False, abbreviated=True) if day else ""
 
 
-def _csv_safe(text: str) -> str:
-    """``text`` that a spreadsheet will not run as a formula: a leading =, +, @ or -x gets a "'" prefix."""
-    if text[:1] in ("=", "+", "@", "\t", "\r") or (text[:1] == "-" and text[1:2] not in ("", " ")):
-        return "'" + text
-    return text
-
-
 def row_values(row: RegisterRow) -> list[str]:
     """The nine official cells of ``row`` as text (Arabic digits, dates "26 พ.ย. 2569")."""
     return [
@@ -185,7 +180,7 @@ def _write_csv(organisation: Organisation, kind: BookKind, start: dt.date, end: 
         writer = csv.writer(out)
         writer.writerow(column_headings(kind))
         for row in _rows(organisation, kind, start, end):
-            writer.writerow([_csv_safe(v) for v in row_values(row)])
+            writer.writerow(neutralise_row(row_values(row)))
         out.flush()
         return buffer.getvalue()
 
@@ -245,11 +240,8 @@ def _write_xlsx(organisation: Organisation, kind: BookKind, start: dt.date, end:
 
     def cell(value: str | dt.date | None, styled: StyleArray) -> Cell:
         c = WriteOnlyCell(ws)
-        c.value = value
-        if c.data_type == "f":  # openpyxl takes "=..." for a formula; a register cell is always text
-            c.data_type = "s"
         c._style = copy(styled)  # type: ignore[attr-defined]
-        return c
+        return set_cell(c, value)  # text, never a formula (openpyxl takes "=..." for one)
 
     plain = Font(name=FONT_NAME, size=_FONT_SIZE)
     bold = Font(name=FONT_NAME, size=_FONT_SIZE, bold=True)

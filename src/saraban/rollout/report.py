@@ -424,10 +424,17 @@ def report_pdf(report: Report) -> bytes:
 
 
 def report_xlsx(report: Report) -> bytes:
-    """The report as a workbook: a summary sheet, then one sheet per table (Thai headers, frozen, widths)."""
+    """The report as a workbook: a summary sheet, then one sheet per table (Thai headers, frozen, widths).
+
+    Every cell is a value, never a formula (``saraban.core.spreadsheets.set_cell``).
+    """
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    from saraban.core.spreadsheets import set_cell
 
     book = Workbook()
     bold = Font(bold=True)
@@ -435,15 +442,20 @@ def report_xlsx(report: Report) -> bytes:
     summary = book.active
     assert summary is not None
     summary.title = "สรุป"
-    summary.append([report.title])
+
+    def append(sheet: Worksheet, values: list[Any]) -> None:
+        # Every cell through ``set_cell``: a purpose typed as "=1+1" stays text, never a formula.
+        sheet.append([set_cell(WriteOnlyCell(sheet), float(v) if isinstance(v, Decimal) else v) for v in values])
+
+    append(summary, [report.title])
     summary["A1"].font = Font(bold=True, size=14)
-    summary.append([f"{report.quarter.span} · ข้อมูล ณ วันที่ {thai_date(report.as_of)}"])
+    append(summary, [f"{report.quarter.span} · ข้อมูล ณ วันที่ {thai_date(report.as_of)}"])
     summary.append([])
-    summary.append(["รายการ", "ผล"])
+    append(summary, ["รายการ", "ผล"])
     for cell in summary[4]:
         cell.font, cell.fill = bold, fill
     for label, value in report.headline:
-        summary.append([label, value])
+        append(summary, [label, value])
     summary.column_dimensions["A"].width = 60
     summary.column_dimensions["B"].width = 36
     summary.freeze_panes = "A5"
@@ -451,12 +463,12 @@ def report_xlsx(report: Report) -> bytes:
              "funds": "กองทุนดีอี", "roadshow": "โรดโชว์", "overlaps": "กิจกรรมซ้ำซ้อน", "adoption": "การใช้งาน"}
     for table in report.tables:
         sheet = book.create_sheet(names.get(table.key, table.key)[:31])
-        sheet.append(table.headers)
+        append(sheet, table.headers)
         for cell in sheet[1]:
             cell.font, cell.fill = bold, fill
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for row in table.rows:
-            sheet.append([float(c) if isinstance(c, Decimal) else c for c in row])
+            append(sheet, row)
         for i, width in enumerate(table.widths, start=1):
             sheet.column_dimensions[get_column_letter(i)].width = width
         for i in table.numeric:
@@ -466,7 +478,7 @@ def report_xlsx(report: Report) -> bytes:
         sheet.freeze_panes = "A2"
         if table.note:
             sheet.append([])
-            sheet.append([table.note])
+            append(sheet, [table.note])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

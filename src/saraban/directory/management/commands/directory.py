@@ -8,7 +8,9 @@
 
 An import checks the whole file first. If any row is wrong, every problem is printed (line, column,
 Thai and English), nothing is written and the exit code is 2. Exports are UTF-8 with a BOM (Excel
-shows the Thai) and are written through a temporary file and a rename.
+shows the Thai) and are written through a temporary file and a rename. A cell that a spreadsheet
+would run as a formula (=, +, -, @, tab, carriage return) is exported with a leading apostrophe,
+which the import removes again, only there (``saraban.directory.csv_io``).
 """
 
 from __future__ import annotations
