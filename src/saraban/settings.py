@@ -7,6 +7,7 @@ Everything a deployment configures comes from environment variables prefixed ``S
 - ``SARABAN_SECRET_KEY``: Django's secret key; generated once into ``SARABAN_HOME`` when unset.
 - ``SARABAN_DEBUG``: ``1`` for development.
 - ``SARABAN_ALLOWED_HOSTS``: comma-separated host names.
+- ``SARABAN_MAX_UPLOAD_MB``: the largest file accepted and stored, in MB (a scan: all its pages together); 50.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 SARABAN_HOME = Path(os.environ.get("SARABAN_HOME", "var")).resolve()
@@ -186,6 +188,26 @@ SARABAN_PADES = {
     "tsa_url": os.environ.get("SARABAN_TSA_URL", ""),
     "level": os.environ.get("SARABAN_PADES_LEVEL", ""),
 }
+
+
+def _max_upload_bytes() -> int:
+    """``SARABAN_MAX_UPLOAD_MB`` in bytes (default 50 MB: a scanned letter of 30 pages is about 10 MB)."""
+    configured = os.environ.get("SARABAN_MAX_UPLOAD_MB", "").strip() or "50"
+    try:
+        megabytes = float(configured)
+    except ValueError:
+        megabytes = 0.0
+    if not 0 < megabytes <= 1024:  # NaN and inf fail this too
+        raise ImproperlyConfigured(
+            "SARABAN_MAX_UPLOAD_MB ต้องเป็นขนาดหน่วย MB ที่มากกว่า 0 และไม่เกิน 1024"
+            f" / must be a size in MB, more than 0 and at most 1024: {configured!r}"
+        )
+    return int(megabytes * 1024 * 1024)
+
+
+# The largest file the deployment accepts and stores (documents.services.max_file_bytes): uploads
+# over it are refused while they stream, before they are read whole (documents.uploads).
+SARABAN_MAX_UPLOAD_BYTES = _max_upload_bytes()
 SARABAN_BLOB_STORE = {
     "BACKEND": "saraban.documents.storage.LocalBlobStore",
     "OPTIONS": {"root": SARABAN_HOME / "blobs"},

@@ -16,12 +16,21 @@ from saraban.core.errors import FieldProblem, PermissionRefused, StateRefused, V
 from saraban.correspondence.kinds import Secrecy, Urgency
 from saraban.directory.models import Organisation, Person, Role
 from saraban.directory.selectors import acting_appointments, current_roles
-from saraban.documents.services import read_file, store_file
+from saraban.documents.models import StoredFile
+from saraban.documents.services import FileTooLarge, max_file_bytes, read_file, store_file
 from saraban.exchange.models import Dispatch, DispatchStatus
 from saraban.registers.numbering import EntryFields
 from saraban.registers.services import register_incoming as allocate_receive_number
 from saraban.rendering.engine import RenderError
-from saraban.rendering.stamps import PdfError, images_to_pdf, readable_pdf, render_receipt_stamp, stamp_first_page
+from saraban.rendering.stamps import (
+    NotAPdf,
+    PdfError,
+    PdfTooLarge,
+    images_to_pdf,
+    readable_pdf,
+    render_receipt_stamp,
+    stamp_first_page,
+)
 
 from .models import Assignment, AssignmentStatus, Endorsement, IncomingLetter, IncomingSource, IncomingStatus
 from .snapshots import incoming_snapshot
@@ -141,10 +150,7 @@ def register(incoming: IncomingLetter, *, actor: Person) -> IncomingLetter:
     try:
         readable_pdf(original)  # checked before a number is drawn: a refused letter burns none
     except PdfError as exc:
-        raise ValidationFailed([FieldProblem(
-            "original", "unreadable", "ไฟล์หนังสือเสียหาย ลงรับไม่ได้ ให้ส่งคืนผู้ส่ง",
-            f"The letter's file is damaged and cannot be registered; return it: {exc}",
-        )]) from None
+        raise _damaged_letter(exc) from None
     # One transaction: if stamping or saving fails, the receive number is not drawn either.
     # (The receive book stays locked for the ~0.1 s of the stamp; registrations queue behind it.)
     with transaction.atomic():
@@ -160,35 +166,63 @@ def register(incoming: IncomingLetter, *, actor: Person) -> IncomingLetter:
         return _record_registration(incoming, allocation.entry_id, allocation.number, original, actor)
 
 
+def _damaged_letter(exc: PdfError) -> ValidationFailed:
+    return ValidationFailed([FieldProblem(
+        "original", "unreadable", "ไฟล์หนังสือเสียหาย ลงรับไม่ได้ ให้ส่งคืนผู้ส่ง",
+        f"The letter's file is damaged and cannot be registered; return it: {exc}",
+    )])
+
+
+# The stamped copy may be this much larger than the largest file accepted: the stamp adds ~30 KB.
+STAMP_ROOM_BYTES = 1024 * 1024
+
+
+def _stamped_copy(organisation: Organisation, number: int, moment: dt.datetime, original: bytes) -> bytes:
+    """``original`` with the receipt stamp on its first page; ``PdfError`` if it cannot be stamped."""
+    stamp = render_receipt_stamp(organisation.name_th, number, moment, thai_digits=organisation.thai_digits)
+    return stamp_first_page(original, stamp)
+
+
+def _store_stamped(pdf: bytes) -> StoredFile:
+    return store_file(pdf, "application/pdf", max_bytes=max_file_bytes() + STAMP_ROOM_BYTES)
+
+
 def _record_registration(
     incoming: IncomingLetter, entry_id: int, number: int, original: bytes, actor: Person
 ) -> IncomingLetter:
     moment = timezone.now()
-    stamp = render_receipt_stamp(
-        incoming.organisation.name_th, number, moment, thai_digits=incoming.organisation.thai_digits
-    )
-    stamped = store_file(stamp_first_page(original, stamp), "application/pdf")
+    try:
+        stamped_pdf = _stamped_copy(incoming.organisation, number, moment, original)
+    except PdfError as exc:  # the caller's transaction is undone: no number is drawn
+        raise _damaged_letter(exc) from None
+    stamped = _store_stamped(stamped_pdf)
     with transaction.atomic():
         incoming = IncomingLetter.objects.select_for_update().get(pk=incoming.pk)
         # Another clerk may have registered it while we stamped.
         _state(incoming, IncomingStatus.DELIVERED, th="ลงรับ", en="register it")
-        before = incoming_snapshot(incoming)
-        incoming.status = IncomingStatus.REGISTERED
-        incoming.receive_entry_id = entry_id
-        incoming.receive_number = number
-        incoming.registered_at = moment
-        incoming.registered_by = actor
-        incoming.stamped = stamped
-        incoming.save()
-        _audit(incoming, "incoming.registered", actor, before, receive_number=number)
-        if incoming.dispatch_id:
-            from saraban.exchange.services import report_status
-
-            report_status(
-                incoming.dispatch, DispatchStatus.REGISTERED,  # type: ignore[arg-type]
-                receive_number=str(number), actor=actor,
-            )
+        _mark_registered(incoming, entry_id, number, moment, stamped, actor)
     return incoming
+
+
+def _mark_registered(
+    incoming: IncomingLetter, entry_id: int, number: int, moment: dt.datetime, stamped: StoredFile, actor: Person
+) -> None:
+    before = incoming_snapshot(incoming)
+    incoming.status = IncomingStatus.REGISTERED
+    incoming.receive_entry_id = entry_id
+    incoming.receive_number = number
+    incoming.registered_at = moment
+    incoming.registered_by = actor
+    incoming.stamped = stamped
+    incoming.save()
+    _audit(incoming, "incoming.registered", actor, before, receive_number=number)
+    if incoming.dispatch_id:
+        from saraban.exchange.services import report_status
+
+        report_status(
+            incoming.dispatch, DispatchStatus.REGISTERED,  # type: ignore[arg-type]
+            receive_number=str(number), actor=actor,
+        )
 
 
 @dataclass(frozen=True)
@@ -207,7 +241,15 @@ class PaperLetter:
 def register_paper(
     organisation: Organisation, letter: PaperLetter, *, scans: Sequence[tuple[bytes, str]], actor: Person
 ) -> IncomingLetter:
-    """Register a paper letter from its scan: one PDF, or page images (PNG/JPEG) in order."""
+    """Register a paper letter from its scan: one PDF, or page images (PNG/JPEG) in order.
+
+    The scan is checked before anything is written: its size (at most ``max_file_bytes()``, all
+    pages together: ``FileTooLarge``), that it is a PDF pypdf reads with a page (not a ZIP behind a
+    PDF header), and that its first page decodes within limits (not a decompression bomb). Then, in
+    one transaction, the number is drawn, the copy is stamped, and only then are the scan, its
+    stamped copy, the letter and its audit events saved: all or nothing, so a refused scan leaves
+    no file, no row and no number behind.
+    """
     _clerk(actor, organisation)
     problems = []
     for name, value, th, en in (
@@ -228,25 +270,60 @@ def register_paper(
         problems.append(FieldProblem("scan", "format", "ไฟล์นี้ไม่ใช่ PDF", "This file is not a PDF"))
     if problems:
         raise ValidationFailed(problems)
+    limit = max_file_bytes()
+    if sum(len(data) for data, _ in scans) > limit:  # before the images are read
+        raise FileTooLarge(limit=limit, field="scan", together=len(scans) > 1)
     try:
         pdf = scans[0][0] if kinds == {"application/pdf"} else images_to_pdf([data for data, _ in scans])
         readable_pdf(pdf)
-    except (ValueError, RenderError, PdfError) as exc:
+    except NotAPdf:
         raise ValidationFailed([FieldProblem(
-            "scan", "unreadable", "อ่านไฟล์สแกนไม่ได้ (ไฟล์เสียหายหรือไม่ใช่ PDF/PNG/JPEG)",
-            f"The scan cannot be read (damaged, or not PDF/PNG/JPEG): {exc}",
+            "scan", "format", "ไฟล์นี้ไม่ใช่ PDF แต่เป็นไฟล์อื่น (ZIP) ที่ตั้งหัวไฟล์ให้ดูเหมือน PDF",
+            "This file is not a PDF: it is another kind of file (a ZIP archive) with a PDF header",
         )]) from None
-    original = store_file(pdf, "application/pdf")
-    # The paper letter and its registration are one transaction: both or neither.
+    except PdfTooLarge:
+        raise ValidationFailed([FieldProblem(
+            "scan", "too_complex", "ไฟล์ PDF นี้มีเนื้อหาที่เมื่อขยายออกแล้วใหญ่เกินที่ระบบรับได้ (อาจเป็นไฟล์อันตราย)",
+            "This PDF's content is too large once decompressed (it may be a decompression bomb)",
+        )]) from None
+    except (ValueError, RenderError, PdfError) as exc:
+        raise _unreadable_scan(exc) from None
+    if len(pdf) > limit:  # the PDF made of the page images
+        raise FileTooLarge(limit=limit, field="scan", together=len(scans) > 1)
+    sender, subject, addressed_to = letter.sender_name.strip(), letter.subject.strip(), letter.addressed_to.strip()
+    # One transaction: if stamping or saving fails, nothing is kept and the number is not drawn.
+    # The scan is stored only once its stamped copy exists, so a refused scan leaves no file behind.
     with transaction.atomic():
+        allocation = allocate_receive_number(
+            organisation.pk, classified=Secrecy(letter.secrecy).is_classified, actor_label=actor.display_name,
+            fields=EntryFields(
+                letter_number=letter.letter_number.strip(), letter_date=letter.letter_date, sender=sender,
+                recipient=addressed_to or organisation.name_th, subject=subject, registered_by_id=actor.pk,
+            ),
+        )
+        moment = timezone.now()
+        try:
+            stamped_pdf = _stamped_copy(organisation, allocation.number, moment, pdf)
+        except PdfError as exc:
+            raise _unreadable_scan(exc) from None
+        original = store_file(pdf, "application/pdf")
+        stamped = _store_stamped(stamped_pdf)
         incoming = IncomingLetter.objects.create(
-            organisation=organisation, source=IncomingSource.PAPER, sender_name=letter.sender_name.strip(),
-            letter_number=letter.letter_number.strip(), letter_date=letter.letter_date,
-            subject=letter.subject.strip(), addressed_to=letter.addressed_to.strip(), urgency=letter.urgency,
-            secrecy=letter.secrecy, original=original, delivered_at=timezone.now(),
+            organisation=organisation, source=IncomingSource.PAPER, sender_name=sender,
+            letter_number=letter.letter_number.strip(), letter_date=letter.letter_date, subject=subject,
+            addressed_to=addressed_to, urgency=letter.urgency, secrecy=letter.secrecy, original=original,
+            delivered_at=moment,
         )
         _audit(incoming, "incoming.paper_received", actor, None)
-        return register(incoming, actor=actor)
+        _mark_registered(incoming, allocation.entry_id, allocation.number, moment, stamped, actor)
+    return incoming
+
+
+def _unreadable_scan(exc: Exception) -> ValidationFailed:
+    return ValidationFailed([FieldProblem(
+        "scan", "unreadable", "อ่านไฟล์สแกนไม่ได้ (ไฟล์เสียหายหรือไม่ใช่ PDF/PNG/JPEG)",
+        f"The scan cannot be read (damaged, or not PDF/PNG/JPEG): {exc}",
+    )])
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,15 @@ from typing import Any
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Query, Router, Status
+from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 
 from saraban.access.policy import organisations_of, today
 from saraban.core.errors import FieldProblem, ValidationFailed
 from saraban.directory.models import Organisation
 from saraban.directory.selectors import unit_ids_under
-from saraban.documents.services import MAX_FILE_BYTES, read_file
+from saraban.documents.services import FileTooLarge, read_file
+from saraban.documents.uploads import upload_refusal
 from saraban.inbox.models import Assignment, IncomingStatus
 from saraban.inbox.selectors import inbox
 from saraban.inbox.services import (
@@ -46,6 +48,7 @@ from ..schemas import (
     incoming_summary,
     page,
 )
+from ..uploads import limited_upload
 from . import colleague, default_organisation, file_response, my_organisation, visible_incoming
 
 router = Router(tags=["inbox"])
@@ -100,19 +103,29 @@ def register_incoming(request: HttpRequest, incoming_id: Id) -> dict[str, Any]:
 
 
 @router.post("/inbox/paper", response={201: IncomingDetail, **ERRORS}, summary="Register a paper letter")
+@decorate_view(limited_upload("scans"))
 def register_paper_letter(
     request: HttpRequest, payload: Form[PaperIn], scans: File[list[UploadedFile]]
 ) -> Status[dict[str, Any]]:
-    """Register a paper letter from its scan (multipart: the typed fields, and ``scans``: one PDF or images)."""
+    """Register a paper letter from its scan (multipart: the typed fields, and ``scans``: one PDF or images).
+
+    The scan files together are at most ``SARABAN_MAX_UPLOAD_MB`` (50 MB): a larger upload is answered
+    413 while it streams, before it is read whole. A file that is not a PDF that can be stamped (a
+    ZIP behind a PDF header, a decompression bomb, a damaged file) is 400. Nothing is kept of a
+    refused upload: no file, no letter, no number.
+    """
     person = person_of(request)
     organisation = default_organisation(person, payload.organisation_id)
+    too_large = upload_refusal(request)
+    if too_large is not None:
+        return Status(413, too_large.as_dict())
     files = []
     for i, upload in enumerate(scans):
         kind = (upload.content_type or "").split(";")[0].strip().lower()
-        if kind not in SCAN_TYPES or (upload.size or 0) > MAX_FILE_BYTES:
+        if kind not in SCAN_TYPES:
             raise ValidationFailed([FieldProblem(
-                f"scans.{i}", "format", "ไฟล์สแกนต้องเป็น PDF หรือรูปภาพ PNG/JPEG ไม่เกิน 50 MB",
-                "A scan must be a PDF or a PNG/JPEG image of at most 50 MB",
+                f"scans.{i}", "format", "ไฟล์สแกนต้องเป็น PDF หรือรูปภาพ PNG/JPEG",
+                "A scan must be a PDF or a PNG/JPEG image",
             )])
         files.append((upload.read(), kind))
     letter = PaperLetter(
@@ -120,7 +133,10 @@ def register_paper_letter(
         subject=payload.subject, addressed_to=payload.addressed_to, urgency=payload.urgency,
         secrecy=payload.secrecy,
     )
-    incoming = register_paper(organisation, letter, scans=files, actor=person)
+    try:
+        incoming = register_paper(organisation, letter, scans=files, actor=person)
+    except FileTooLarge as exc:
+        return Status(413, exc.as_dict())
     return Status(201, incoming_detail(incoming, today()))
 
 

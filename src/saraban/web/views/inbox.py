@@ -13,13 +13,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from saraban.access.policy import has_role, today
 from saraban.core.errors import SarabanError
 from saraban.directory.models import Role
 from saraban.directory.selectors import acting_appointments, unit_ids_under
-from saraban.documents.services import read_file
+from saraban.documents.services import megabytes, read_file
+from saraban.documents.uploads import limit_uploads, upload_refusal
 from saraban.inbox.models import Assignment, AssignmentStatus, IncomingLetter, IncomingSource, IncomingStatus
 from saraban.inbox.selectors import inbox, incoming_for
 from saraban.inbox.services import (
@@ -210,14 +212,42 @@ def incoming_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return pdf_response(read_file(sha), name)
 
 
+@csrf_exempt  # the upload's size is checked before its body is read; the CSRF check follows (csrf_protect)
 @login_required
 def register_paper_page(request: HttpRequest) -> HttpResponse:
-    """ลงรับหนังสือกระดาษ: type the metadata, attach the scan, Enter; the receive number, then the next one."""
+    """ลงรับหนังสือกระดาษ: type the metadata, attach the scan, Enter; the receive number, then the next one.
+
+    A scan over the limit (``SARABAN_MAX_UPLOAD_MB``) is refused while it streams, before it is read
+    whole: the form comes back (413) with the limit named next to the file box.
+    """
+    if request.method == "POST":
+        too_large = limit_uploads(request, field="scan")
+        if too_large is not None:  # the body is not read, so the typed fields cannot be shown again
+            form = PaperLetterForm({"urgency": "normal", "secrecy": "normal"}, request=request)
+            errors.add_to_form(request, form, too_large)
+            mb = megabytes(too_large.limit)
+            form.add_error(None, text(
+                request, f"ไฟล์ที่แนบใหญ่เกิน {mb} MB ระบบจึงไม่ได้รับข้อมูลในแบบฟอร์ม กรุณากรอกใหม่และแนบไฟล์ที่เล็กลง",
+                f"The attached files are over {mb} MB, so the form was not received: fill it in again with a smaller"
+                " scan",
+            ))
+            clerk = has_role(person_of(request), organisation_of(request), *CLERKS)
+            return _register_form(request, form, None, clerk, errors.status_of(too_large))
+    return _register_paper(request)
+
+
+@csrf_protect
+def _register_paper(request: HttpRequest) -> HttpResponse:
     person, org = person_of(request), organisation_of(request)
     clerk = has_role(person, org, *CLERKS)
     done = None
     if request.method == "POST":
         form = PaperLetterForm(request.POST, request.FILES, request=request)
+        too_large = upload_refusal(request)
+        if too_large is not None:
+            form.is_valid()
+            errors.add_to_form(request, form, too_large)
+            return _register_form(request, form, None, clerk, errors.status_of(too_large))
         if form.is_valid():
             try:
                 incoming = register_paper(org, form.paper_letter(), scans=form.scans(), actor=person)
