@@ -53,7 +53,10 @@ class Command(BaseCommand):
         # stops the background worker and this process's worker pools, leaving no child behind.
         signal.signal(signal.SIGTERM, _stop_serving)
         try:
-            serve(application, host=host, port=port, threads=options["threads"], ident="saraban")
+            # waitress buffers a request body before Django sees it: stop one far over the upload limit
+            # at its headers (Django answers a bilingual 413 for those just over it).
+            serve(application, host=host, port=port, threads=options["threads"], ident="saraban",
+                  max_request_body_size=settings.SARABAN_MAX_UPLOAD_BYTES + 8 * 1024 * 1024)
         except OSError as exc:
             raise CommandError(f"cannot listen on {host}:{port}: {exc} / เปิดพอร์ตไม่ได้", returncode=1) from None
         except KeyboardInterrupt:
