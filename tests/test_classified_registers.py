@@ -75,3 +75,27 @@ def test_the_register_page_hides_it_too(agency: Organisation, classified_line: R
     assert classified_line.letter_number in shown
     assert "แสดงเฉพาะเลขที่และวันที่" not in page(plain, q="ยาเสพติด")  # no line matches a hidden subject
     assert SECRET_SUBJECT in page(_clerk(agency, "cleared", "top_secret"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "pdf"])
+def test_exports_hide_it_too(agency: Organisation, classified_line: RegisterEntry, fmt: str) -> None:
+    import io
+    import subprocess
+
+    from openpyxl import load_workbook
+
+    def exported(person: Person) -> str:
+        response = _api(person).get("/registers/export", kind="send_classified", format=fmt)
+        assert response.status_code == 200
+        if fmt == "csv":
+            return response.content.decode("utf-8-sig")
+        if fmt == "xlsx":
+            sheet = load_workbook(io.BytesIO(response.content)).active
+            return " ".join(str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None)
+        return subprocess.run(["pdftotext", "-", "-"], input=response.content, capture_output=True,
+                              check=True).stdout.decode()
+
+    plain = exported(_clerk(agency, "plain", None))
+    assert "ยาเสพติด" not in plain.replace("\n", "")
+    assert "ยาเสพติด" in exported(_clerk(agency, "cleared", "top_secret")).replace("\n", "")

@@ -25,7 +25,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from copy import copy
 from typing import Literal, cast
 
@@ -130,10 +130,20 @@ def _row(entry: RegisterEntry) -> RegisterRow:
     )
 
 
-def _rows(organisation: Organisation, kind: BookKind, start: dt.date, end: dt.date) -> Iterator[RegisterRow]:
+# Blanks what the reader may not see in a batch of entries (``access.policy.hide_classified_details``).
+Redactor = Callable[[list[RegisterEntry]], list[RegisterEntry]]
+
+
+def _rows(organisation: Organisation, kind: BookKind, start: dt.date, end: dt.date,
+          redact: Redactor | None = None) -> Iterator[RegisterRow]:
     entries = register_entries(organisation.pk, kind, start=start, end=end)
+    batch: list[RegisterEntry] = []
     for entry in entries.iterator(chunk_size=_ROW_BATCH):
-        yield _row(entry)
+        batch.append(entry)
+        if len(batch) == _ROW_BATCH:
+            yield from (_row(e) for e in (redact(batch) if redact else batch))
+            batch = []
+    yield from (_row(e) for e in (redact(batch) if redact and batch else batch))
 
 
 def remarks_text(row: RegisterRow) -> str:
@@ -156,7 +166,7 @@ def row_values(row: RegisterRow) -> list[str]:
 
 
 def register_sheet(
-    organisation: Organisation, kind: BookKind | str, start: dt.date, end: dt.date
+    organisation: Organisation, kind: BookKind | str, start: dt.date, end: dt.date, redact: Redactor | None = None
 ) -> RegisterSheet:
     """The register of ``kind`` of ``organisation`` for ``start``–``end`` (Bangkok days, inclusive), to print.
 
@@ -168,24 +178,26 @@ def register_sheet(
         organisation=organisation.name_th,
         period=period_text(start, end),
         number_heading=number_heading(book_kind),
-        rows=list(_rows(organisation, book_kind, start, end)),
+        rows=list(_rows(organisation, book_kind, start, end, redact)),
         thai_digits=organisation.thai_digits,
     )
 
 
-def _write_csv(organisation: Organisation, kind: BookKind, start: dt.date, end: dt.date) -> bytes:
+def _write_csv(organisation: Organisation, kind: BookKind, start: dt.date, end: dt.date,
+               redact: Redactor | None = None) -> bytes:
     buffer = io.BytesIO()
     # utf-8-sig writes the BOM first: Excel then reads the file as UTF-8 and shows the Thai.
     with io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="", write_through=True) as out:
         writer = csv.writer(out)
         writer.writerow(column_headings(kind))
-        for row in _rows(organisation, kind, start, end):
+        for row in _rows(organisation, kind, start, end, redact):
             writer.writerow(neutralise_row(row_values(row)))
         out.flush()
         return buffer.getvalue()
 
 
-def _write_xlsx(organisation: Organisation, kind: BookKind, start: dt.date, end: dt.date) -> bytes:
+def _write_xlsx(organisation: Organisation, kind: BookKind, start: dt.date, end: dt.date,
+                redact: Redactor | None = None) -> bytes:
     """The register as an Excel workbook (openpyxl write-only mode, so rows stream).
 
     Layout: row 1 the register's title, row 2 the organisation, row 3 the period in พ.ศ.; row 4 the
@@ -266,7 +278,7 @@ def _write_xlsx(organisation: Organisation, kind: BookKind, start: dt.date, end:
     )
     ws.append([cell(h, heading) for h in headings])
     last_row = 4
-    for row in _rows(organisation, book_kind, start, end):
+    for row in _rows(organisation, book_kind, start, end, redact):
         values = row_values(row)
         body = struck if row.cancelled else text
         cells = [cell(v, body) for v in values[:8]]
@@ -288,8 +300,13 @@ def export_register(
     start: dt.date,
     end: dt.date,
     fmt: ExportFormat | str,
+    *,
+    redact: Redactor | None = None,
 ) -> bytes:
     """The register of ``kind`` of ``organisation`` for ``start``–``end`` as ``fmt`` ("pdf", "csv", "xlsx").
+
+    ``redact`` blanks, batch by batch, what the reader may not see (the pages and the API pass the
+    secrecy rule of the person exporting; the command line, run by the administrator, passes none).
 
     ``start`` and ``end`` are calendar days in Bangkok, both included. Raises ``ValidationFailed``
     (Thai and English) for an unknown kind or format or a start after the end, and
@@ -297,7 +314,7 @@ def export_register(
     """
     book_kind = _check(kind, start, end, fmt)
     if fmt == "pdf":
-        return render_register(register_sheet(organisation, book_kind, start, end))
+        return render_register(register_sheet(organisation, book_kind, start, end, redact))
     if fmt == "csv":
-        return _write_csv(organisation, book_kind, start, end)
-    return _write_xlsx(organisation, book_kind, start, end)
+        return _write_csv(organisation, book_kind, start, end, redact)
+    return _write_xlsx(organisation, book_kind, start, end, redact)

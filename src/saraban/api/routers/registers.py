@@ -97,6 +97,7 @@ def export(request: HttpRequest, query: Query[ExportQuery]) -> HttpResponse:
     year = (query.date_from or query.date_to or today()).year
     start = query.date_from or dt.date(year, 1, 1)
     end = query.date_to or dt.date(year, 12, 31)
-    data = export_register(organisation, query.kind, start, end, query.format)
+    data = export_register(organisation, query.kind, start, end, query.format,
+                           redact=lambda rows: hide_classified_details(person, rows))
     filename = f"{query.kind.value}-{start:%Y%m%d}-{end:%Y%m%d}.{query.format}"
     return file_response(data, CONTENT_TYPES[query.format], filename, inline=False)

@@ -295,7 +295,9 @@ def register_export(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect("/registers/?" + request.GET.urlencode())
     start, end = search.export_range()
     try:
-        data = export_register(search.organisation, search.kind, start, end, fmt)
+        person = _person_of(request)
+        data = export_register(search.organisation, search.kind, start, end, fmt,
+                               redact=lambda rows: hide_classified_details(person, rows))
     except (SarabanError, RenderError) as exc:
         messages.error(request, text(request, f"ส่งออกไม่สำเร็จ: {exc}", f"The export failed: {exc}"))
         return HttpResponseRedirect("/registers/?" + request.GET.urlencode())
