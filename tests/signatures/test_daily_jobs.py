@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -15,6 +16,12 @@ from saraban.signatures.models import ExpiryNotice, RevocationStatus, SigningCer
 from saraban.signatures.registry import register_pkcs12
 
 from .pki import PASSWORD, TestPki
+
+
+@pytest.fixture(autouse=True)
+def _anchors_in_tmp(tmp_path: Path, settings: Any) -> None:
+    """The daily run anchors the audit chains: into the test's folder, not SARABAN_HOME."""
+    settings.SARABAN_AUDIT_ANCHORS = tmp_path / "audit-anchors.jsonl"
 
 
 @pytest.mark.django_db

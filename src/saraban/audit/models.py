@@ -1,4 +1,4 @@
-"""Audit events, one hash chain per organisation (and one for the system).
+"""Audit events, one hash chain per organisation (and one for the system, keyed "system").
 
 Each event's hash covers the previous event's hash and the event's own fields, so changing,
 removing or reordering any event breaks the chain from that point. A chain's head (its length and
@@ -59,3 +59,18 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise RuntimeError("audit events are append-only")
+
+
+class AuditDatabase(models.Model):
+    """This database's identity in the anchor file (``audit/anchors.py``): one row, made at the first anchoring.
+
+    The anchor file outside the database may also hold the anchors of another database (a test
+    database, one replaced by a restore); each anchor names the database it was taken from.
+    """
+
+    key = models.CharField(primary_key=True, max_length=16, default="this")
+    uuid = models.CharField(max_length=32, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.uuid

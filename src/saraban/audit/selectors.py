@@ -17,18 +17,28 @@ class ChainBreak:
     position: int
     event_id: int | None
     reason: str
+    where: str = ""  # e.g. "anchor file line 3"; by default the event or the chain head
 
     def __str__(self) -> str:
-        where = f"event {self.event_id}" if self.event_id is not None else "chain head"
+        where = self.where or (f"event {self.event_id}" if self.event_id is not None else "chain head")
         return f"{self.chain} position {self.position} ({where}): {self.reason}"
 
 
-def verify_chain(key: str) -> ChainBreak | None:
-    """Check one chain from its first event to its head; the first break, or ``None``."""
-    prev_hash = "0" * 64
-    expected_position = 1
-    events = AuditEvent.objects.filter(chain=key).order_by("position").iterator(chunk_size=2000)
-    for event in events:
+def verify_chain(
+    key: str, *, after: tuple[int, str] | None = None, until: tuple[int, str] | None = None
+) -> ChainBreak | None:
+    """Check one chain from its first event to its head; the first break, or ``None``.
+
+    ``after`` = (position, hash) checks only the events after an already verified point, e.g. the
+    chain's last anchor: the next event must follow that hash. ``until`` = (length, head hash) checks
+    up to a head read earlier instead of the stored head (events appended since are not looked at).
+    """
+    start_position, prev_hash = after if after is not None else (0, "0" * 64)
+    expected_position = start_position + 1
+    events = AuditEvent.objects.filter(chain=key, position__gt=start_position)
+    if until is not None:
+        events = events.filter(position__lte=until[0])
+    for event in events.order_by("position").iterator(chunk_size=2000):
         if event.position != expected_position:
             return ChainBreak(key, expected_position, event.pk, "event missing / ไม่พบเหตุการณ์ลำดับนี้")
         if event.prev_hash != prev_hash:
@@ -37,8 +47,12 @@ def verify_chain(key: str) -> ChainBreak | None:
             return ChainBreak(key, event.position, event.pk, "content changed / เนื้อหาถูกแก้ไข")
         prev_hash = event.hash
         expected_position += 1
-    head = AuditChain.objects.filter(key=key).first()
     length = expected_position - 1
+    if until is not None:
+        if until != (length, prev_hash):
+            return ChainBreak(key, length + 1, None, f"head says {until[0]} events, found {length} / จำนวนเหตุการณ์ไม่ตรง")
+        return None
+    head = AuditChain.objects.filter(key=key).first()
     if head is None:
         if length:
             return ChainBreak(key, length, None, "chain head missing / ไม่พบหัวของสายโซ่")

@@ -2,7 +2,8 @@
 
 - revocation checks of every active registered certificate (so "who can sign" is current),
 - expiry warnings at 90/60/30/7 days (in-app and e-mail),
-- LTA renewal of archived signed PDFs (only when a TSA is configured).
+- LTA renewal of archived signed PDFs (only when a TSA is configured),
+- anchoring the audit chains' heads outside the database (``saraban.audit.anchors``).
 
 ``saraban serve`` enqueues them at start-up and then once a day for its worker; an installation that
 runs the worker separately runs ``saraban daily_jobs`` from cron or a systemd timer instead.
@@ -32,10 +33,11 @@ class DailyResult:
     revoked: int = 0
     notices: int = 0
     renewal: dict[str, Any] = field(default_factory=dict)
+    audit_anchors: dict[str, Any] = field(default_factory=dict)
 
 
 def run_daily_jobs(*, today: dt.date | None = None) -> DailyResult:
-    """Check revocation, send expiry warnings and renew archive timestamps; each part on its own."""
+    """Check revocation, send expiry warnings, renew archive timestamps, anchor the audit chains; each on its own."""
     from .archive import configured_tsa_url, renew_due
     from .models import RevocationStatus, SigningCertificate
     from .notices import send_expiry_warnings
@@ -53,7 +55,19 @@ def run_daily_jobs(*, today: dt.date | None = None) -> DailyResult:
         except Exception as exc:  # no trust roots configured, …: the other jobs still ran
             log.warning("LTA renewal did not run: %s", exc)
             result.renewal = {"error": str(exc)}
+    result.audit_anchors = _anchor_audit_chains()
     return result
+
+
+def _anchor_audit_chains() -> dict[str, Any]:
+    """Anchor the audit chains' heads (last, so that today's renewals are covered)."""
+    from saraban.audit.anchors import anchor_chains
+
+    try:
+        return anchor_chains().as_dict()
+    except Exception as exc:  # the anchor file cannot be written, …: logged, the other jobs ran
+        log.error("audit anchoring did not run: %s", exc)
+        return {"error": str(exc)}
 
 
 @task()
@@ -61,7 +75,7 @@ def daily_jobs_task() -> dict[str, Any]:
     """The daily jobs as a background task (the result is kept with the task)."""
     result = run_daily_jobs()
     return {"revocation_checked": result.revocation_checked, "revoked": result.revoked,
-            "notices": result.notices, "renewal": result.renewal}
+            "notices": result.notices, "renewal": result.renewal, "audit_anchors": result.audit_anchors}
 
 
 def enqueue_if_due(now: dt.datetime | None = None) -> bool:

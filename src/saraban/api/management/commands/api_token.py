@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from saraban.api.auth import issue_token, revoke_token
 from saraban.api.models import ApiToken
+from saraban.audit.signals import tokens_issued_by_command
 from saraban.core.errors import SarabanError
 from saraban.directory.models import Person
 
@@ -41,7 +42,9 @@ class Command(BaseCommand):
         action = options["action"]
         if action == "create":
             try:
-                _row, token = issue_token(self._person(options["user"]), options["name"])
+                # Audited as api_token.created (owner, name, this OS user; never the token).
+                with tokens_issued_by_command("saraban api_token create"):
+                    _row, token = issue_token(self._person(options["user"]), options["name"])
             except SarabanError as exc:
                 raise CommandError(str(exc), returncode=2) from None
             self.stdout.write(token)
