@@ -8,16 +8,21 @@ Everything a deployment configures comes from environment variables prefixed ``S
 - ``SARABAN_DEBUG``: ``1`` for development.
 - ``SARABAN_ALLOWED_HOSTS``: comma-separated host names.
 - ``SARABAN_MAX_UPLOAD_MB``: the largest file accepted and stored, in MB (a scan: all its pages together); 50.
+- ``SARABAN_HTTPS``, ``SARABAN_HSTS_SECONDS``, ``SARABAN_TRUSTED_PROXIES``, ``SARABAN_VERIFY_PER_MINUTE``,
+  ``SARABAN_SIGN_IN_ACCOUNT_FAILURES``, ``SARABAN_SIGN_IN_ADDRESS_FAILURES``: see "Production" below
+  and in the README.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent
 SARABAN_HOME = Path(os.environ.get("SARABAN_HOME", "var")).resolve()
@@ -66,6 +71,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",  # SECURE_CSP below
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -152,7 +158,15 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": SARABAN_HOME / "cache",
         "TIMEOUT": 15 * 60,
-    }
+    },
+    # The rate limits' and the sign-in lockout's counters (SARABAN_RATE_LIMIT_CACHE), apart from the
+    # previews: a full file cache drops entries at random, and previews must not push counters out.
+    "counters": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": SARABAN_HOME / "cache" / "counters",
+        "TIMEOUT": 60 * 60,
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
+    },
 }
 
 # Background work: Django's task API with the broker-less database backend.
@@ -211,6 +225,96 @@ SARABAN_MAX_UPLOAD_BYTES = _max_upload_bytes()
 SARABAN_BLOB_STORE = {
     "BACKEND": "saraban.documents.storage.LocalBlobStore",
     "OPTIONS": {"root": SARABAN_HOME / "blobs"},
+}
+
+# ---- Production: rate limits, the sign-in lockout, Content-Security-Policy, HTTPS (README "Production").
+
+
+def _env_int(name: str, default: int, *, high: int = 10**6) -> int:
+    """A whole number from the environment, 0 ≤ n ≤ ``high``; a bad value stops the start-up, named."""
+    configured = os.environ.get(name, "").strip()
+    if not configured:
+        return default
+    if not configured.isdigit() or int(configured) > high:  # isdigit: no sign, no fraction, no "inf"
+        raise ImproperlyConfigured(
+            f"{name} ต้องเป็นจำนวนเต็มตั้งแต่ 0 ถึง {high} / must be a whole number from 0 to {high}: {configured!r}"
+        )
+    return int(configured)
+
+
+def _trusted_proxies() -> list[str]:
+    """``SARABAN_TRUSTED_PROXIES``: the reverse proxies' addresses or networks (comma-separated)."""
+    entries = [e.strip() for e in os.environ.get("SARABAN_TRUSTED_PROXIES", "").split(",") if e.strip()]
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                "SARABAN_TRUSTED_PROXIES ต้องเป็นที่อยู่ IP หรือเครือข่าย คั่นด้วยจุลภาค"
+                f" / must be IP addresses or networks, comma-separated: {entry!r}"
+            ) from None
+    return entries
+
+
+def _https() -> bool:
+    """``SARABAN_HTTPS`` (1 or 0); unset: whether ``SARABAN_PUBLIC_URL`` starts with https://."""
+    configured = os.environ.get("SARABAN_HTTPS", "").strip()
+    if configured not in ("", "0", "1"):
+        raise ImproperlyConfigured(f"SARABAN_HTTPS ต้องเป็น 1 หรือ 0 / must be 1 or 0: {configured!r}")
+    return configured == "1" if configured else SARABAN_PUBLIC_URL.startswith("https://")
+
+
+# Rate limits per client address, (requests, seconds); 0 requests means no limit (saraban.core.ratelimit).
+# Counters live in this cache: the file-based one is shared by the processes of one machine; servers
+# on several machines need a shared cache (Django's RedisCache or PyMemcacheCache) under this name.
+SARABAN_RATE_LIMIT_CACHE = "counters"
+SARABAN_RATE_LIMITS = {
+    # uploads to /verify and POST /api/verify
+    "verify": (_env_int("SARABAN_VERIFY_PER_MINUTE", 20), 60),
+    # /verify?d=… from a letter's QR code (each one checks the stored PDF's signatures)
+    "verify-lookup": (3 * _env_int("SARABAN_VERIFY_PER_MINUTE", 20), 60),
+}
+# Sign-in (saraban.core.lockout): after 5 wrong passwords for one username, each further attempt waits
+# 1, 2, 4 … up to 15 minutes after the last failure; 20 failures from one address within 15 minutes
+# make that address wait 15 minutes. Only failures count; the right password clears the username's.
+SARABAN_SIGN_IN_LOCKOUT = {
+    "account_failures": _env_int("SARABAN_SIGN_IN_ACCOUNT_FAILURES", 5),
+    "first_wait": 60,
+    "max_wait": 15 * 60,
+    "reset_after": 60 * 60,
+    "address_failures": _env_int("SARABAN_SIGN_IN_ADDRESS_FAILURES", 20),
+    "address_window": 15 * 60,
+    "address_wait": 15 * 60,
+}
+# Reverse proxies trusted to say the client's address (X-Forwarded-For) and scheme (X-Forwarded-Proto).
+# Only with them set is either header believed; the server's own port must then be reachable through
+# the proxy only (`saraban serve` listens on 127.0.0.1 unless told otherwise).
+SARABAN_TRUSTED_PROXIES = _trusted_proxies()
+if SARABAN_TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# HTTPS: cookies only over HTTPS, and browsers told to come back over HTTPS only (HSTS).
+SARABAN_HTTPS = _https()
+SESSION_COOKIE_SECURE = SARABAN_HTTPS
+CSRF_COOKIE_SECURE = SARABAN_HTTPS
+_YEAR = 365 * 24 * 60 * 60
+SECURE_HSTS_SECONDS = _env_int("SARABAN_HSTS_SECONDS", _YEAR, high=2 * _YEAR) if SARABAN_HTTPS else 0
+
+# Content-Security-Policy on every response (django.middleware.csp). The pages have no inline script
+# and no inline event handler (web/saraban.js binds them), so scripts come from this site only and no
+# nonce is needed. htmx's inline indicator <style> is switched off (htmx-config in base.html; the
+# rule is in saraban.css); style attributes are allowed (style-src-attr), <style> elements are not.
+# img-src data: is for the icons of the API docs (Swagger UI). Same-site frames: PDFs in the pages.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "frame-ancestors": [CSP.SELF],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
 }
 
 LOGGING = {

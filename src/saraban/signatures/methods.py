@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from django.contrib.auth import authenticate
 
+from saraban.core import lockout
 from saraban.core.errors import PermissionRefused
 from saraban.directory.models import Person
 
@@ -59,13 +60,24 @@ class SigningMethod(Protocol):
 
 
 def reauthenticate(signer: Person, proof: SignerProof) -> None:
-    """Refuse unless ``proof`` is the signer's current password (re-authentication before signing)."""
+    """Refuse unless ``proof`` is the signer's current password (re-authentication before signing).
+
+    The password is the one that signs in, so its failures count in the sign-in lockout of the
+    signer's username (``saraban.core.lockout``; the web and the API sign through here): while that
+    lock holds, signing is refused too, with the time to try again.
+    """
+    attempt = lockout.begin(None, signer.get_username())
+    if isinstance(attempt, lockout.Locked):
+        th, en = lockout.messages(attempt)
+        raise PermissionRefused(code="signature.reauthentication_failed", message_th=th, message_en=en)
     if authenticate(username=signer.get_username(), password=proof.password) is None:
+        attempt.failed()
         raise PermissionRefused(
             code="signature.reauthentication_failed",
             message_th="รหัสผ่านไม่ถูกต้อง ไม่สามารถลงนามได้",
             message_en="The password is wrong; the letter was not signed",
         )
+    attempt.succeeded()
 
 
 class TypedNameSignature:

@@ -2,18 +2,24 @@
 
 ``POST /api/verify`` gives the same JSON as ``saraban verify --json`` (one report per signature, in the
 ETSI EN 319 102-1 vocabulary, explained in Thai and English) plus ``explained``: the texts the pages
-show. The upload is checked and forgotten. ``GET /api/inbox/{id}/validation`` gives the report stored
+show. The upload is checked and forgotten; each client address may send
+``SARABAN_RATE_LIMITS["verify"]`` uploads a minute (429 with ``Retry-After`` beyond, refused before the
+upload is read). ``GET /api/inbox/{id}/validation`` gives the report stored
 on receipt, as it was then: the letter is found through the inbox's access rules (404 otherwise).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import File, Router, Schema, Status
+from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 
+from saraban.core.ratelimit import limit
 from saraban.inbox.models import IncomingSource
 from saraban.signatures.pades.verify import verify_pdf
 from saraban.signatures.trust import trust_roots
@@ -122,15 +128,40 @@ def _too_large() -> Status[dict[str, object]]:
     ))
 
 
+def _rate_limited(run: Callable[..., Any]) -> Callable[..., Any]:
+    """Refuse a client over ``SARABAN_RATE_LIMITS["verify"]`` with 429 before its upload is read."""
+
+    @functools.wraps(run)
+    def limited(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        refusal = limit(request, "verify")
+        if refusal is None:
+            return run(request, *args, **kwargs)
+        minutes = -(-refusal.retry_after // 60)
+        body = error_body(
+            "rate_limited", f"มีการตรวจสอบจากเครือข่ายนี้มากเกินกำหนด โปรดลองใหม่ในอีกประมาณ {minutes} นาที",
+            f"Too many checks from this network address; try again in about {minutes} min",
+        )
+        api = getattr(router, "api", None)  # the NinjaAPI this router is mounted on: its JSON renderer
+        response: HttpResponse = (
+            api.create_response(request, body, status=429) if api is not None else JsonResponse(body, status=429)
+        )
+        response["Retry-After"] = str(refusal.retry_after)
+        return response
+
+    return limited
+
+
 @router.post(
-    "/verify", auth=None, response={200: ReportOut, 413: Error, **ERRORS},
+    "/verify", auth=None, response={200: ReportOut, 413: Error, 429: Error, **ERRORS},
     summary="Verify the signatures of a PDF (public)",
 )
+@decorate_view(_rate_limited)
 def verify_upload(request: HttpRequest, pdf: File[UploadedFile]) -> Any:
     """ตรวจสอบลายมือชื่อ: multipart upload ``pdf`` (at most 20 MB); no sign-in; nothing is kept.
 
     A damaged, truncated, encrypted or non-PDF file gets a report that says so (200), an empty upload
-    a 400 error and a larger one 413.
+    a 400 error and a larger one 413; more than ``SARABAN_RATE_LIMITS["verify"]`` uploads a minute from
+    one address get 429 with ``Retry-After`` (seconds).
     """
     size = pdf.size or 0
     if size > MAX_VERIFY_BYTES:
