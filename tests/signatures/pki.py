@@ -116,6 +116,45 @@ class TestPki:
         for label, arch_name in SIGNERS.items():
             data = self.archs[arch_name].package_pkcs12(label, password=PASSWORD.encode())
             (self.out_dir / f"{label}.p12").write_bytes(data)
+        (self.out_dir / "signer-unreachable.p12").write_bytes(self._unreachable_signer())
+
+    def _unreachable_signer(self) -> bytes:
+        """A signer under the intermediate whose OCSP responder and CRL sit on a closed port (127.0.0.1:9)."""
+        import datetime as dt
+
+        from cryptography import x509 as cx509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.serialization import pkcs12
+        from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
+
+        arch = self.archs[TRUSTED_ARCH]
+        interm = cx509.load_der_x509_certificate(arch.get_cert("interm").dump())
+        root = cx509.load_der_x509_certificate(arch.get_cert("root").dump())
+        interm_key = serialization.load_pem_private_key((PKI_DIR / "keys" / "interm.key.pem").read_bytes(),
+                                                        password=PASSWORD.encode())
+        key = ec.generate_private_key(ec.SECP256R1())
+        dead = "http://127.0.0.1:9"
+        cert = (
+            cx509.CertificateBuilder()
+            .subject_name(cx509.Name([cx509.NameAttribute(NameOID.COUNTRY_NAME, "TH"),
+                                      cx509.NameAttribute(NameOID.COMMON_NAME, "นายติดต่อไม่ได้ ทดสอบ")]))
+            .issuer_name(interm.subject).public_key(key.public_key()).serial_number(cx509.random_serial_number())
+            .not_valid_before(dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+            .not_valid_after(dt.datetime(2040, 1, 1, tzinfo=dt.UTC))
+            .add_extension(cx509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+            .add_extension(cx509.AuthorityInformationAccess([cx509.AccessDescription(
+                AuthorityInformationAccessOID.OCSP, cx509.UniformResourceIdentifier(f"{dead}/ocsp"))]), critical=False)
+            .add_extension(cx509.CRLDistributionPoints([cx509.DistributionPoint(
+                [cx509.UniformResourceIdentifier(f"{dead}/interm.crl")], None, None, None)]), critical=False)
+            .add_extension(cx509.AuthorityKeyIdentifier.from_issuer_public_key(interm.public_key()),  # type: ignore[arg-type]
+                           critical=False)
+            .sign(interm_key, hashes.SHA256())  # type: ignore[arg-type]
+        )
+        return pkcs12.serialize_key_and_certificates(
+            b"signer-unreachable", key, cert, [interm, root],
+            serialization.BestAvailableEncryption(PASSWORD.encode()),
+        )
 
 
 def _pem(cert: x509.Certificate) -> bytes:

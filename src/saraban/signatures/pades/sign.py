@@ -63,6 +63,9 @@ class PadesSigner:
     trust_roots: Sequence[x509.Certificate] = ()
     allow_fetching: bool = True
     tsa_timeout: int = 10
+    # Refuse a signing certificate that is expired, revoked or of unknown status before the key is used
+    # (``status.require_fit_to_sign``). Only tests that need such signatures turn this off.
+    check_signer: bool = True
     _timestamper: timestamps.TimeStamper | None = field(default=None, init=False)
     _vc: ValidationContext | None = field(default=None, init=False)
     _reserve: int | None = field(default=None, init=False)
@@ -73,6 +76,8 @@ class PadesSigner:
         if self.level not in LEVELS:
             raise _failed(f"Unknown PAdES level {self.level!r}; use one of {', '.join(LEVELS)}",
                           f"ไม่รู้จักระดับลายมือชื่อ {self.level}")
+        if self.check_signer:
+            self._check_signer()
         runner = _LoopRunner()
         if self.level != "B-B":
             if not self.tsa_url:
@@ -95,6 +100,18 @@ class PadesSigner:
         self._runner = runner
         # Close the loop and sessions even when the caller forgets to (e.g. an exception mid-batch).
         weakref.finalize(self, runner.close)
+
+    def _check_signer(self) -> None:
+        from .status import SignerRefused, require_fit_to_sign
+
+        try:
+            signer = self.key.signer()
+            cert = signer.signing_cert
+            assert cert is not None
+            require_fit_to_sign(cert, _chain_of(signer)[1:], trust_roots=self.trust_roots,
+                                allow_fetching=self.allow_fetching)
+        except SignerRefused as exc:
+            raise SigningFailed(code=exc.code, message_th=exc.message_th, message_en=exc.message_en) from None
 
     def close(self) -> None:
         """End the session: close its HTTP sessions and event loop; the signing workers forget the key."""
@@ -356,7 +373,8 @@ def _worker_session(settings: _WorkerSettings, material: KeyMaterial) -> PadesSi
         _forget_session("")
         roots = [x509.Certificate.load(der) for der in settings.trust_roots_der]
         session = PadesSigner(material.open(), level=settings.level, tsa_url=settings.tsa_url, trust_roots=roots,
-                              allow_fetching=settings.allow_fetching, tsa_timeout=settings.tsa_timeout)
+                              allow_fetching=settings.allow_fetching, tsa_timeout=settings.tsa_timeout,
+                              check_signer=False)  # checked by the session that handed the key over
         _WORKER_SESSION = (settings.token, session)
     return _WORKER_SESSION[1]
 
@@ -411,13 +429,16 @@ def sign_pdf(
     certify: bool = False,
     reason: str | None = None,
     allow_fetching: bool = True,
+    check_signer: bool = True,
 ) -> bytes:
     """Sign ``pdf`` with ``key`` at PAdES ``level`` and return the signed PDF (an incremental update).
 
     ``tsa_url`` is needed from B-T up; ``trust_roots`` (and fetching OCSP/CRL from the certificate's
     URLs) from B-LT up, to collect the revocation data embedded in the DSS. ``visible`` draws the stamp;
-    ``certify`` makes this a certification (DocMDP, form filling allowed) signature.
+    ``certify`` makes this a certification (DocMDP, form filling allowed) signature. A certificate that
+    is expired, revoked or whose status its OCSP responder and CRL cannot tell is refused first
+    (``SigningFailed``), unless ``check_signer`` is off.
     """
     with PadesSigner(key, level=level, tsa_url=tsa_url, trust_roots=trust_roots,
-                     allow_fetching=allow_fetching) as session:
+                     allow_fetching=allow_fetching, check_signer=check_signer) as session:
         return session.sign(pdf, field_name=field_name, visible=visible, certify=certify, reason=reason)
