@@ -27,6 +27,9 @@ TESTS = [
     "tests/signatures/test_negative.py",
     "tests/signatures/test_pades.py",
 ]
+# The tests of those files that start, share, overrun or stop worker processes and threads
+# (``--all`` runs the four files whole).
+SELECTION = "worker or parallel or thread or overrun or timeout or hang or child or batch or lta"
 
 
 def burn() -> None:
@@ -40,6 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--limit", type=float, default=300.0, help="seconds after which a run counts as hung")
+    parser.add_argument("--all", action="store_true", help="run the four test files whole")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     ctx = multiprocessing.get_context("spawn")
@@ -52,7 +56,8 @@ def main() -> None:
         for run in range(1, args.runs + 1):
             started = time.monotonic()
             proc = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                     "--timeout", str(int(args.limit * 0.8)), *TESTS],
+                                     "--timeout", str(int(args.limit * 0.8)), *TESTS,
+                                     *([] if args.all else ["-k", SELECTION])],
                                     cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             try:
                 out, _ = proc.communicate(timeout=args.limit)
@@ -78,6 +83,7 @@ def main() -> None:
             b.join(5)
     print(json.dumps({"bench": "stress_hangs", "runs": args.runs, "passed": passed, "failed": failed,
                       "hung": hung, "burners": cores, "tests": TESTS,
+                      "selection": None if args.all else SELECTION,
                       "slowest_run_s": round(max(times), 1) if times else None,
                       "median_run_s": round(sorted(times)[len(times) // 2], 1) if times else None}))
 
