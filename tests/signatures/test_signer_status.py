@@ -126,3 +126,48 @@ def test_an_organisation_seal_that_was_revoked_does_not_seal(pki: TestPki, roots
     key = Pkcs12Key.from_file(pki.path("signer-revoked.p12"), P12_PASSWORD)
     with pytest.raises(SigningFailed):
         PadesSigner(key, level="B-B", trust_roots=roots)
+
+
+# --- the validator never says TOTAL_PASSED without learning the signer's status -------------------
+
+@pytest.mark.parametrize("level", ["B-B", "B-T"])  # pyHanko itself will not embed B-LT data for a revoked key
+def test_a_revoked_signers_signature_is_never_passed(level: str, pki: TestPki, roots: list) -> None:
+    from saraban.signatures.pades.sign import sign_pdf
+    from saraban.signatures.pades.verify import verify_pdf
+
+    signed = sign_pdf(minimal_pdf(), p12(pki, "signer-revoked"), level=level, tsa_url=pki.tsa_url,  # type: ignore[arg-type]
+                      trust_roots=roots, check_signer=False)  # a revoked key signs only here, for the validator
+    for fetching in (True, False):
+        sig = verify_pdf(signed, roots, allow_fetching=fetching).signatures[0]
+        assert sig.indication != "TOTAL_PASSED", (level, fetching)
+    sig = verify_pdf(signed, roots).signatures[0]
+    assert (sig.indication, sig.sub_indication) in {("TOTAL_FAILED", "REVOKED"), ("INDETERMINATE", "REVOKED_NO_POE")}
+
+
+@pytest.mark.parametrize("level", ["B-B", "B-T"])
+def test_a_status_that_cannot_be_learnt_is_try_later(level: str, pki: TestPki, roots: list) -> None:
+    from saraban.signatures.pades.sign import sign_pdf
+    from saraban.signatures.pades.verify import verify_pdf
+
+    signed = sign_pdf(minimal_pdf(), p12(pki, "signer-unreachable"), level=level, tsa_url=pki.tsa_url,  # type: ignore[arg-type]
+                      check_signer=False)
+    sig = verify_pdf(signed, roots).signatures[0]
+    assert (sig.indication, sig.sub_indication) == ("INDETERMINATE", "TRY_LATER")
+    good = sign_pdf(minimal_pdf(), p12(pki, "signer"), level=level, tsa_url=pki.tsa_url)  # type: ignore[arg-type]
+    assert verify_pdf(good, roots).signatures[0].indication == "TOTAL_PASSED"  # asks the loopback OCSP
+    offline = verify_pdf(good, roots, allow_fetching=False).signatures[0]
+    assert (offline.indication, offline.sub_indication) == ("INDETERMINATE", "TRY_LATER")
+
+
+def test_the_command_line_offline_flag(pki: TestPki, tmp_path: Path) -> None:
+    from saraban.signatures.pades.sign import sign_pdf
+
+    signed = tmp_path / "signed.pdf"
+    signed.write_bytes(sign_pdf(minimal_pdf(), p12(pki, "signer")))
+    env = {**os.environ, "SARABAN_HOME": str(tmp_path)}
+    env.pop("SARABAN_TRUST_ROOTS", None)
+    run = [sys.executable, "-m", "saraban", "verify", str(signed), "--trust", str(pki.path("root.cert.pem")), "--json"]
+    online = subprocess.run(run, capture_output=True, text=True, env=env, timeout=120)
+    offline = subprocess.run([*run, "--offline"], capture_output=True, text=True, env=env, timeout=120)
+    assert online.returncode == 0, online.stdout + online.stderr
+    assert offline.returncode == 1 and '"TRY_LATER"' in offline.stdout

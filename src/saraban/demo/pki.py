@@ -73,7 +73,32 @@ def demo_ca() -> DemoCa:
     trust_dir = Path(settings.SARABAN_HOME) / "trust"
     trust_dir.mkdir(parents=True, exist_ok=True)
     (trust_dir / "saraban-demo-root.pem").write_bytes(ca.certificate.public_bytes(serialization.Encoding.PEM))
+    _publish_crl(ca, trust_dir / "crls")
     return ca
+
+
+CRL_NAME = "saraban-demo-root.crl"
+
+
+def crl_url() -> str:
+    """Where the demo root's CRL is published: this deployment's ``/pki/`` (``web.views.pki``)."""
+    return f"{settings.SARABAN_PUBLIC_URL}/pki/{CRL_NAME}"
+
+
+def _publish_crl(ca: DemoCa, folder: Path) -> None:
+    """A fresh CRL of the demo root (nothing revoked), kept where validation and signing find it at hand."""
+    now = dt.datetime.now(dt.UTC)
+    crl = (
+        x509.CertificateRevocationListBuilder().issuer_name(ca.certificate.subject)
+        .last_update(now - dt.timedelta(minutes=5)).next_update(now + dt.timedelta(days=365))
+        .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
+        .sign(ca.key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f".{CRL_NAME}.part"
+    partial.write_bytes(crl.public_bytes(serialization.Encoding.DER))
+    partial.replace(folder / CRL_NAME)
 
 
 def issue_pkcs12(ca: DemoCa, *, common_name: str, organisation: str, email: str, password: str,
@@ -93,6 +118,8 @@ def issue_pkcs12(ca: DemoCa, *, common_name: str, organisation: str, email: str,
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(ca=False), critical=True)
         .add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False)
+        .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            [x509.UniformResourceIdentifier(crl_url())], None, None, None)]), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.certificate.public_key()),  # type: ignore[arg-type]
             critical=False,

@@ -187,9 +187,11 @@ class PadesSignature:
         except KeyUnavailable as exc:
             raise PermissionRefused(code=exc.code, message_th=exc.message_th, message_en=exc.message_en) from None
         try:
+            from .trust import local_crls
+
             self._session = PadesSigner(
                 self._key, level=self.level, tsa_url=self.tsa_url,  # type: ignore[arg-type]
-                trust_roots=self.trust_roots,
+                trust_roots=self.trust_roots, known_crls=local_crls(),
             )
         except SigningFailed:
             self.close()

@@ -82,3 +82,25 @@ def _read_certs(path: Path) -> list[x509.Certificate]:
 def trust_roots(extra: Iterable[str | Path] = ()) -> list[x509.Certificate]:
     """The configured trust roots plus those in ``extra`` (e.g. a ``--trust`` file)."""
     return load_certificates([*configured_root_paths(), *extra])
+
+
+def local_crls() -> list[bytes]:
+    """The CRLs kept in ``SARABAN_HOME/trust/crls`` (DER or PEM ``.crl`` files), used beside fetched ones.
+
+    A CA run by this installation (the demo's) publishes its CRL here; an administrator may also put
+    a CA's current CRL here for a server that cannot reach the CA. Unreadable files are skipped.
+    """
+    folder = local_trust_dir() / "crls"
+    crls: list[bytes] = []
+    if not folder.is_dir():
+        return crls
+    for file in sorted(folder.glob("*.crl")):
+        try:
+            data = file.read_bytes()
+            if pem.detect(data):
+                crls.extend(der for _type, _hdr, der in pem.unarmor(data, multiple=True))
+            else:
+                crls.append(data)
+        except (OSError, ValueError):
+            continue
+    return crls

@@ -38,7 +38,7 @@ from .pades.report import (
     thai_datetime,
 )
 from .pades.verify import verify_pdf
-from .trust import trust_roots
+from .trust import local_crls, trust_roots
 
 logger = logging.getLogger(__name__)
 
@@ -82,9 +82,10 @@ def report_json(report: Report) -> dict[str, Any]:
 
 
 def _configured_fetching() -> bool:
-    # Off by default: asking the CA's OCSP/CRL needs the network and may be slow; B-LT/B-LTA letters
-    # carry their revocation data anyway.
-    return bool(getattr(settings, "SARABAN_VALIDATION_FETCH", False))
+    # On by default: without the signer's revocation status a signature cannot be TOTAL_PASSED (B-LT
+    # and B-LTA letters carry theirs; B-B and B-T need an answer from the CA). Off for a server that
+    # must never reach out (SARABAN_VALIDATION_FETCH = False): their status is then TRY_LATER.
+    return bool(getattr(settings, "SARABAN_VALIDATION_FETCH", True))
 
 
 def validate_and_record(
@@ -125,7 +126,7 @@ def _validate(pdf: StoredFile, roots: Sequence[x509.Certificate] | None, fetchin
             logger.error("validation: trust roots unavailable: %s", exc.message_en)
             return _problem(Indication.INDETERMINATE, "GENERIC", f"trust roots unavailable: {exc.message_en}",
                             pdf.sha256)
-    return report_json(verify_pdf(content, roots, allow_fetching=fetching))
+    return report_json(verify_pdf(content, roots, allow_fetching=fetching, crls=local_crls()))
 
 
 def _problem(indication: Indication, sub: str, problem: str, sha256: str) -> dict[str, Any]:

@@ -2,11 +2,12 @@
 
 from django.urls import include, path
 
-from .views import auth, directory, home, language, registers, verify
+from .views import auth, directory, home, language, pki, registers, verify
 
 urlpatterns = [
     path("verify", verify.verify, name="verify"),  # the address printed in the letters' QR codes
     path("verify/", verify.verify),
+    path("pki/<str:name>", pki.crl, name="pki-crl"),  # CRLs this installation publishes (the demo root's)
     path("", home.home, name="home"),
     path("healthz", home.health, name="health"),
     path("accounts/login/", auth.SignInView.as_view(), name="login"),

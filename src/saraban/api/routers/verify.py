@@ -22,7 +22,7 @@ from ninja.files import UploadedFile
 from saraban.core.ratelimit import limit
 from saraban.inbox.models import IncomingSource
 from saraban.signatures.pades.verify import verify_pdf
-from saraban.signatures.trust import trust_roots
+from saraban.signatures.trust import local_crls, trust_roots
 from saraban.signatures.validation import present_report, record_for
 
 from ..auth import person_of
@@ -173,7 +173,7 @@ def verify_upload(request: HttpRequest, pdf: File[UploadedFile]) -> Any:
         return Status(400, error_body(
             "verify.empty", "ไฟล์ว่างเปล่า เลือกไฟล์ PDF ที่จะตรวจสอบ", "The file is empty: choose the PDF to check",
         ))
-    report = verify_pdf(data, trust_roots())
+    report = verify_pdf(data, trust_roots(), crls=local_crls())
     body = report.to_json()
     body["seconds"] = report.seconds
     body["explained"] = present_report(body)

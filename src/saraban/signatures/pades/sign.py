@@ -66,6 +66,7 @@ class PadesSigner:
     # Refuse a signing certificate that is expired, revoked or of unknown status before the key is used
     # (``status.require_fit_to_sign``). Only tests that need such signatures turn this off.
     check_signer: bool = True
+    known_crls: Sequence[bytes] = ()  # CRLs at hand for that check (``trust.local_crls``)
     _timestamper: timestamps.TimeStamper | None = field(default=None, init=False)
     _vc: ValidationContext | None = field(default=None, init=False)
     _reserve: int | None = field(default=None, init=False)
@@ -109,7 +110,7 @@ class PadesSigner:
             cert = signer.signing_cert
             assert cert is not None
             require_fit_to_sign(cert, _chain_of(signer)[1:], trust_roots=self.trust_roots,
-                                allow_fetching=self.allow_fetching)
+                                allow_fetching=self.allow_fetching, crls=self.known_crls)
         except SignerRefused as exc:
             raise SigningFailed(code=exc.code, message_th=exc.message_th, message_en=exc.message_en) from None
 
@@ -430,6 +431,7 @@ def sign_pdf(
     reason: str | None = None,
     allow_fetching: bool = True,
     check_signer: bool = True,
+    known_crls: Sequence[bytes] = (),
 ) -> bytes:
     """Sign ``pdf`` with ``key`` at PAdES ``level`` and return the signed PDF (an incremental update).
 
@@ -440,5 +442,5 @@ def sign_pdf(
     (``SigningFailed``), unless ``check_signer`` is off.
     """
     with PadesSigner(key, level=level, tsa_url=tsa_url, trust_roots=trust_roots,
-                     allow_fetching=allow_fetching, check_signer=check_signer) as session:
+                     allow_fetching=allow_fetching, check_signer=check_signer, known_crls=known_crls) as session:
         return session.sign(pdf, field_name=field_name, visible=visible, certify=certify, reason=reason)

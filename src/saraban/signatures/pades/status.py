@@ -44,7 +44,7 @@ def split_anchors(certs: Iterable[x509.Certificate]) -> tuple[list[x509.Certific
 
 
 async def _ask(cert: x509.Certificate, anchors: list[x509.Certificate], others: list[x509.Certificate],
-               rule: str, allow_fetching: bool, timeout: float) -> CertificateStatus:
+               rule: str, allow_fetching: bool, timeout: float, crls: Sequence[bytes] = ()) -> CertificateStatus:
     from pyhanko_certvalidator import CertificateValidator, ValidationContext
     from pyhanko_certvalidator.errors import RevokedError
     from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
@@ -61,7 +61,7 @@ async def _ask(cert: x509.Certificate, anchors: list[x509.Certificate], others: 
     async with AIOHttpFetcherBackend(per_request_timeout=max(1, int(timeout))) as fetchers:
         context = ValidationContext(
             trust_roots=anchors, other_certs=others, allow_fetching=allow_fetching, revinfo_policy=policy,
-            fetchers=fetchers,
+            fetchers=fetchers, crls=list(crls),
         )
         validator = CertificateValidator(cert, intermediate_certs=others, validation_context=context)
         try:
@@ -81,11 +81,13 @@ def certificate_status(
     trust_roots: Sequence[x509.Certificate] = (),
     allow_fetching: bool = True,
     timeout: float = DEFAULT_TIMEOUT,
+    crls: Sequence[bytes] = (),
 ) -> tuple[CertificateStatus, str]:
     """The certificate's status and where it came from ("ocsp", "crl" or "none"): OCSP first, then CRL.
 
     ``chain`` holds the issuing CA certificates; when it lacks a self-signed root the topmost one
-    stands in as the anchor: this asks about revocation, it does not decide trust.
+    stands in as the anchor: this asks about revocation, it does not decide trust. ``crls`` are CRLs
+    already at hand (``trust.local_crls``), used before anything is fetched.
     """
     anchors, others = split_anchors([*trust_roots, *chain])
     if not anchors and others:
@@ -94,22 +96,22 @@ def certificate_status(
         return CertificateStatus.UNKNOWN, "none"
     for rule, source in (("ocspcheck", "ocsp"), ("clrcheck", "crl")):
         try:
-            answer = asyncio.run(_ask(cert, anchors, others, rule, allow_fetching, timeout))
+            answer = asyncio.run(_ask(cert, anchors, others, rule, allow_fetching, timeout, crls))
         except RuntimeError:  # called inside a running event loop: ask from a fresh thread's loop
-            answer = _in_thread(cert, anchors, others, rule, allow_fetching, timeout)
+            answer = _in_thread(cert, anchors, others, rule, allow_fetching, timeout, crls)
         if answer is not CertificateStatus.UNKNOWN:
             return answer, source
     return CertificateStatus.UNKNOWN, "none"
 
 
 def _in_thread(cert: x509.Certificate, anchors: list[x509.Certificate], others: list[x509.Certificate],
-               rule: str, allow_fetching: bool, timeout: float) -> CertificateStatus:
+               rule: str, allow_fetching: bool, timeout: float, crls: Sequence[bytes]) -> CertificateStatus:
     import threading
 
     outcome = [CertificateStatus.UNKNOWN]
 
     def run() -> None:
-        outcome[0] = asyncio.run(_ask(cert, anchors, others, rule, allow_fetching, timeout))
+        outcome[0] = asyncio.run(_ask(cert, anchors, others, rule, allow_fetching, timeout, crls))
 
     thread = threading.Thread(target=run, name="certificate-status", daemon=True)
     thread.start()
@@ -130,6 +132,7 @@ def require_fit_to_sign(
     at: dt.datetime | None = None,
     allow_fetching: bool = True,
     timeout: float = DEFAULT_TIMEOUT,
+    crls: Sequence[bytes] = (),
 ) -> str:
     """Refuse (``SignerRefused``) a certificate that is expired, not yet valid, revoked or of unknown
     status; return where the good status came from ("ocsp" or "crl")."""
@@ -149,7 +152,7 @@ def require_fit_to_sign(
             message_en=f"The signing certificate ({name}) is not valid before {not_before:%Y-%m-%d}",
         )
     status, source = certificate_status(cert, chain, trust_roots=trust_roots, allow_fetching=allow_fetching,
-                                        timeout=timeout)
+                                        timeout=timeout, crls=crls)
     if status is CertificateStatus.REVOKED:
         raise SignerRefused(
             code="signing.certificate_revoked",

@@ -49,15 +49,18 @@ def verify_pdf(
     pdf: bytes,
     trust_roots: Sequence[x509.Certificate],
     *,
-    allow_fetching: bool = False,
+    allow_fetching: bool = True,
     timeout: float | None = DEFAULT_TIMEOUT,
     in_process: bool = False,
+    crls: Sequence[bytes] = (),
 ) -> Report:
     """Validate every signature and document timestamp in ``pdf`` against ``trust_roots``.
 
-    With ``allow_fetching`` the OCSP responders and CRLs named in the certificates are asked;
-    otherwise only revocation data embedded in the PDF is used (a missing check is reported as
-    ``not_checked``, not as a failure). The result is always a ``Report``.
+    The signer's revocation status must be learnt (ETSI EN 319 102-1): from the revocation data
+    embedded in the PDF, from ``crls`` at hand (``trust.local_crls``), or, with ``allow_fetching``
+    (the default; ``saraban verify --offline`` turns it off), from the OCSP responders and CRLs named in
+    the certificates, each asked with a short time limit. A signature whose status could not be learnt
+    is INDETERMINATE/TRY_LATER, never TOTAL_PASSED. The result is always a ``Report``.
 
     The work runs in a validation worker process (``validation_pool``), killed and replaced when it
     overruns ``timeout``. ``in_process`` validates in this process instead, under an interval timer
@@ -69,12 +72,13 @@ def verify_pdf(
     try:
         if in_process:
             if timeout is None or threading.current_thread() is not threading.main_thread():
-                report = _verify(pdf, roots, allow_fetching=allow_fetching)
+                report = _verify(pdf, roots, allow_fetching=allow_fetching, crls=crls)
             else:
-                report = run_with_alarm(lambda: _verify(pdf, roots, allow_fetching=allow_fetching), timeout)
+                report = run_with_alarm(lambda: _verify(pdf, roots, allow_fetching=allow_fetching, crls=crls),
+                                        timeout)
         else:
             report = validation_pool().run(
-                _verify_job, pdf, [c.dump() for c in roots], allow_fetching,
+                _verify_job, pdf, [c.dump() for c in roots], allow_fetching, list(crls),
                 timeout=DEFAULT_TIMEOUT * 10 if timeout is None else timeout,
             )
     except (ValidationTimeout, WorkerTimeout):
@@ -108,10 +112,10 @@ def warm_up() -> None:
     import pyhanko.sign.validation.pdf_embedded  # noqa: F401
 
 
-def _verify_job(pdf: bytes, roots_der: list[bytes], allow_fetching: bool) -> Report:
+def _verify_job(pdf: bytes, roots_der: list[bytes], allow_fetching: bool, crls: list[bytes]) -> Report:
     roots = [x509.Certificate.load(der) for der in roots_der]
     try:
-        return _verify(pdf, roots, allow_fetching=allow_fetching)
+        return _verify(pdf, roots, allow_fetching=allow_fetching, crls=crls)
     except Exception as exc:
         return _file_problem("FORMAT_FAILURE", f"{type(exc).__name__}: {exc}")
 
@@ -153,7 +157,7 @@ def _file_problem(sub: str, problem: str) -> Report:
     return Report(indication=indication, sub_indication=sub, problem=problem)
 
 
-def _verify(pdf: bytes, roots: list[x509.Certificate], *, allow_fetching: bool) -> Report:
+def _verify(pdf: bytes, roots: list[x509.Certificate], *, allow_fetching: bool, crls: Sequence[bytes] = ()) -> Report:
     head = pdf[:1024]
     if b"%PDF-" not in head:
         return _file_problem("FORMAT_FAILURE", "not a PDF file (no %PDF- header)")
@@ -172,15 +176,16 @@ def _verify(pdf: bytes, roots: list[x509.Certificate], *, allow_fetching: bool) 
         return _file_problem("FORMAT_FAILURE", f"the PDF cannot be read: {type(exc).__name__}: {exc}")
     if not signatures:
         return _file_problem("SIGNED_DATA_NOT_FOUND", "no signature in this PDF")
-    dss, vc_kwargs = _dss_context(reader, roots, allow_fetching)
+    dss, vc_kwargs = _dss_context(reader, roots, allow_fetching, crls)
     results = [_one(sig, dss, vc_kwargs, signatures, allow_fetching) for sig in signatures]
     return Report.overall(results)
 
 
 def _dss_context(
-    reader: PdfFileReader, roots: list[x509.Certificate], allow_fetching: bool
+    reader: PdfFileReader, roots: list[x509.Certificate], allow_fetching: bool, crls: Sequence[bytes] = ()
 ) -> tuple[DocumentSecurityStore | None, dict[str, Any]]:
-    kwargs: dict[str, Any] = {"trust_roots": roots, "allow_fetching": allow_fetching, "revocation_mode": "soft-fail"}
+    # pyhanko-certvalidator's fetchers give each OCSP or CRL request 10 s, within the file's time limit.
+    kwargs: dict[str, Any] = {"trust_roots": roots, "allow_fetching": allow_fetching, "crls": list(crls)}
     try:
         dss = DocumentSecurityStore.read_dss(reader)
     except Exception:
@@ -188,7 +193,21 @@ def _dss_context(
     return dss, kwargs
 
 
-def _new_vc(dss: DocumentSecurityStore | None, kwargs: dict[str, Any], *, with_ocsp: bool = True) -> ValidationContext:
+def _policy(strict: bool) -> Any:
+    """The signer's certificate needs a revocation answer (OCSP or CRL); other certificates (CAs, TSAs)
+    are checked when they name a service, and not held against the signature when it does not answer."""
+    from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
+
+    return CertRevTrustPolicy(RevocationCheckingPolicy(
+        ee_certificate_rule=RevocationCheckingRule.CRL_OR_OCSP_REQUIRED if strict
+        else RevocationCheckingRule.CHECK_IF_DECLARED_SOFT,
+        intermediate_ca_cert_rule=RevocationCheckingRule.CHECK_IF_DECLARED_SOFT,
+    ))
+
+
+def _new_vc(dss: DocumentSecurityStore | None, kwargs: dict[str, Any], *, with_ocsp: bool = True,
+            strict: bool = True) -> ValidationContext:
+    kwargs = {**kwargs, "revinfo_policy": _policy(strict)}
     if dss is not None:
         try:
             if with_ocsp:
@@ -202,10 +221,10 @@ def _new_vc(dss: DocumentSecurityStore | None, kwargs: dict[str, Any], *, with_o
     return ValidationContext(**kwargs)
 
 
-async def _validate(sig: EmbeddedPdfSignature, vc: ValidationContext, is_ts: bool) -> Any:
+async def _validate(sig: EmbeddedPdfSignature, vc: ValidationContext, ts_vc: ValidationContext, is_ts: bool) -> Any:
     if is_ts:
-        return await async_validate_pdf_timestamp(sig, validation_context=vc)
-    return await async_validate_pdf_signature(sig, signer_validation_context=vc, ts_validation_context=vc)
+        return await async_validate_pdf_timestamp(sig, validation_context=ts_vc)
+    return await async_validate_pdf_signature(sig, signer_validation_context=vc, ts_validation_context=ts_vc)
 
 
 _RETRY_WITHOUT_OCSP = {"CERTIFICATE_CHAIN_GENERAL_FAILURE", "TRY_LATER"}
@@ -227,13 +246,24 @@ def _one(
         result.revisions_total = sig.reader.xrefs.total_revisions
     except Exception:
         pass
+    status_unknown = False
     try:
-        status: Any = asyncio.run(_validate(sig, _new_vc(dss, vc_kwargs), is_ts))
+        status: Any = asyncio.run(_validate(
+            sig, _new_vc(dss, vc_kwargs), _new_vc(dss, vc_kwargs, strict=False), is_ts))
         problem = status.trust_problem_indic
         if dss is not None and dss.ocsps and problem is not None and problem.name in _RETRY_WITHOUT_OCSP:
-            retry = asyncio.run(_validate(sig, _new_vc(dss, vc_kwargs, with_ocsp=False), is_ts))
+            retry = asyncio.run(_validate(
+                sig, _new_vc(dss, vc_kwargs, with_ocsp=False), _new_vc(dss, vc_kwargs, with_ocsp=False, strict=False),
+                is_ts))
             if retry.trusted:
                 status = retry
+        if not is_ts and not status.trusted and status.revocation_details is None:
+            # Did only the signer's revocation status fail? Then the chain is fine but the answer is
+            # missing: INDETERMINATE/TRY_LATER (ETSI EN 319 102-1), not a chain failure.
+            soft = asyncio.run(_validate(
+                sig, _new_vc(dss, vc_kwargs, strict=False), _new_vc(dss, vc_kwargs, strict=False), is_ts))
+            if soft.trusted:
+                status, status_unknown = soft, True
     except Exception as exc:
         result.indication = Indication.TOTAL_FAILED
         result.sub_indication = "FORMAT_FAILURE"
@@ -241,6 +271,11 @@ def _one(
         _describe_cert(result, _safe(lambda: sig.signer_cert, None))
         return result
     _fill(result, status, sig, dss, all_sigs, allow_fetching)
+    if status_unknown:
+        result.revocation_status = "unknown"
+        if result.indication is Indication.TOTAL_PASSED:
+            result.indication, result.sub_indication = Indication.INDETERMINATE, "TRY_LATER"
+            result.details.append("the signer's revocation status could not be learnt (no OCSP or CRL answer)")
     return result
 
 
@@ -308,8 +343,10 @@ def _fill(
     embedded = _has_embedded_revinfo(dss, sig)
     if status.revocation_details is not None:
         result.revocation_status = "revoked"
-    elif status.trusted and (embedded or allow_fetching):
-        result.revocation_status = "good"
+    elif status.trusted and result.kind != "document_timestamp":
+        result.revocation_status = "good"  # the signer's status had to be learnt for it to be trusted
+    elif status.trusted:
+        result.revocation_status = "good" if embedded or allow_fetching else "not_checked"
     result.revocation_source = "embedded" if embedded else ("fetched" if allow_fetching else "none")
     result.level = _level(result, sig, dss, all_sigs)
     result.indication, result.sub_indication = _indication(status, ts_status, result)

@@ -20,7 +20,7 @@ from saraban.core.ratelimit import Refusal, limit
 from saraban.documents.services import read_file
 from saraban.signatures.models import Signature
 from saraban.signatures.pades.verify import verify_pdf
-from saraban.signatures.trust import trust_roots
+from saraban.signatures.trust import local_crls, trust_roots
 from saraban.signatures.validation import present_report
 from saraban.web.i18n import text
 
@@ -58,7 +58,7 @@ def verify(request: HttpRequest) -> HttpResponse:
             )
             status = 413
         else:
-            context["report"] = verify_pdf(upload.read(), trust_roots())
+            context["report"] = verify_pdf(upload.read(), trust_roots(), crls=local_crls())
             context["filename"] = upload.name
     elif digest := request.GET.get("d", "").strip().lower():
         if not _DIGEST.match(digest):
@@ -78,7 +78,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                 status = 404
             else:
                 context["signature"] = signature
-                context["report"] = verify_pdf(read_file(signature.pdf_sha256), trust_roots())
+                context["report"] = verify_pdf(read_file(signature.pdf_sha256), trust_roots(), crls=local_crls())
     if "report" in context:
         context["shown"] = present_report(context["report"])  # type: ignore[arg-type]
     return render(request, "web/verify.html", context, status=status)

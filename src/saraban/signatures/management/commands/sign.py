@@ -17,7 +17,7 @@ from saraban.core.errors import SarabanError
 from saraban.core.files import read_input, refuse, write_atomically
 from saraban.signatures.pades.keys import Pkcs12Key
 from saraban.signatures.pades.sign import LEVELS, sign_pdf
-from saraban.signatures.trust import trust_roots
+from saraban.signatures.trust import local_crls, trust_roots
 
 PASSWORD_ENV = "SARABAN_P12_PASSWORD"
 
@@ -54,7 +54,8 @@ class Command(BaseCommand):
             roots = trust_roots(options["trust"])
             key = Pkcs12Key(p12, password)
             try:
-                signed = sign_pdf(pdf, key, level=level, tsa_url=options["tsa"], trust_roots=roots)
+                signed = sign_pdf(pdf, key, level=level, tsa_url=options["tsa"], trust_roots=roots,
+                                  known_crls=local_crls())
             finally:
                 key.close()
         except SarabanError as exc:

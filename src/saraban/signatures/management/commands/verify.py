@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from argparse import ArgumentParser
 from pathlib import Path
@@ -12,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from saraban.core.errors import SarabanError
 from saraban.core.files import read_input
 from saraban.signatures.pades.verify import verify_pdf
-from saraban.signatures.trust import trust_roots
+from saraban.signatures.trust import local_crls, trust_roots
 
 
 class Command(BaseCommand):
@@ -26,8 +27,11 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path, help="the PDF to verify")
         parser.add_argument("--trust", type=Path, action="append", default=[], help="extra trust roots (PEM)")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
-        parser.add_argument("--fetch", action="store_true",
-                            help="ask OCSP responders and CRL servers for revocation status (network)")
+        parser.add_argument("--offline", action="store_true",
+                            help="never ask OCSP responders or CRL servers; use only what the PDF and "
+                                 "SARABAN_HOME/trust/crls hold (a signature whose status is then unknown is "
+                                 "INDETERMINATE/TRY_LATER)")
+        parser.add_argument("--fetch", action="store_true", help=argparse.SUPPRESS)  # the default now
 
     def handle(self, *args: Any, **options: Any) -> None:
         pdf = read_input(options["file"])
@@ -36,7 +40,8 @@ class Command(BaseCommand):
         except SarabanError as exc:
             raise CommandError(str(exc), returncode=2) from None
         # In this process, under a timer: a command line has no server threads and need not start a worker.
-        report = verify_pdf(pdf, roots, allow_fetching=options["fetch"], in_process=True)
+        report = verify_pdf(pdf, roots, allow_fetching=not options["offline"], in_process=True,
+                            crls=local_crls())
         if options["json"]:
             self.stdout.write(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
         else:
