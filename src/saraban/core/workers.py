@@ -372,6 +372,21 @@ class _Placeholder:
     """A slot taken in ``_busy`` while a worker starts (so the pool never exceeds its size)."""
 
 
+_SHARED: dict[str, WorkerPool] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_pool(name: str, *, size_setting: str, warm: str, max_jobs: int) -> WorkerPool:
+    """This process's pool ``name``, made on first use with ``size_setting`` workers (an environment
+    variable; default one per core)."""
+    with _SHARED_LOCK:
+        pool = _SHARED.get(name)
+        if pool is None:
+            size = int(os.environ.get(size_setting) or os.cpu_count() or 1)
+            pool = _SHARED[name] = WorkerPool(name, size, warm=warm, max_jobs=max_jobs)
+        return pool
+
+
 def worker_pids() -> list[int]:
     """The process ids of every pool's workers in this process."""
     return [pid for pool in list(_POOLS) for pid in pool.pids()]

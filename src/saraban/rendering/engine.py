@@ -24,7 +24,7 @@ from typing import Any
 
 import typst
 
-from saraban.core.workers import WorkerCrashed, WorkerJobFailed, WorkerPool, WorkerTimeout
+from saraban.core.workers import WorkerCrashed, WorkerJobFailed, WorkerPool, WorkerTimeout, shared_pool
 
 from .fonts import FONT_DIR
 
@@ -40,19 +40,11 @@ class RenderError(RuntimeError):
 # A document whose PDF is larger than this retires its worker afterwards: Typst keeps its caches.
 _RETIRE_AFTER_BYTES = 8 * 1024 * 1024
 _IN_WORKER = False  # set in a render worker: compile here, never hand the job on
-_POOL: WorkerPool | None = None
-_POOL_LOCK = threading.Lock()
 
 
 def render_pool() -> WorkerPool:
-    """This process's render workers."""
-    global _POOL
-    if _POOL is None:
-        with _POOL_LOCK:
-            if _POOL is None:
-                size = int(os.environ.get("SARABAN_RENDER_WORKERS") or os.cpu_count() or 1)
-                _POOL = WorkerPool("render", size, warm=f"{__name__}:warm_up", max_jobs=300)
-    return _POOL
+    """This process's render workers (``SARABAN_RENDER_WORKERS``, default: one per core)."""
+    return shared_pool("render", size_setting="SARABAN_RENDER_WORKERS", warm=f"{__name__}:warm_up", max_jobs=300)
 
 
 def warm_up() -> None:

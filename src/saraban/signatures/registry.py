@@ -12,7 +12,6 @@ asks the certificate's OCSP responder (then its CRL) and records the answer.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import logging
@@ -35,6 +34,8 @@ from saraban.documents.services import read_file, store_file
 
 from .models import KeyLocation, RevocationStatus, SigningCertificate
 from .pades.keys import KeySource, KeyUnavailable, OrganisationSeal, Pkcs11Key, Pkcs12Key
+from .pades.status import CertificateStatus, certificate_status
+from .trust import local_crls
 
 log = logging.getLogger(__name__)
 
@@ -412,46 +413,6 @@ def open_key(certificate: SigningCertificate, secret: str) -> KeySource:
 # -- revocation -------------------------------------------------------------------------------------
 
 
-def _split_anchors(certs: Iterable[x509.Certificate]) -> tuple[list[x509.Certificate], list[x509.Certificate]]:
-    """Self-signed certificates are trust anchors; the others (intermediates) help build the path."""
-    anchors: list[x509.Certificate] = []
-    others: list[x509.Certificate] = []
-    for cert in certs:
-        (anchors if cert.self_signed != "no" else others).append(cert)
-    return anchors, others
-
-
-async def _check(cert: x509.Certificate, anchors: list[x509.Certificate], others: list[x509.Certificate],
-                 rule: str, allow_fetching: bool) -> RevocationStatus:
-    """Validate the path with ``rule`` for the end certificate: "good", "revoked" or "unknown"."""
-    from pyhanko_certvalidator import CertificateValidator, ValidationContext
-    from pyhanko_certvalidator.errors import RevokedError
-    from pyhanko_certvalidator.policy_decl import (
-        CertRevTrustPolicy,
-        RevocationCheckingPolicy,
-        RevocationCheckingRule,
-    )
-
-    policy = CertRevTrustPolicy(RevocationCheckingPolicy(
-        ee_certificate_rule=RevocationCheckingRule(rule),
-        intermediate_ca_cert_rule=RevocationCheckingRule.CHECK_IF_DECLARED_SOFT,
-    ))
-    context = ValidationContext(
-        trust_roots=anchors, other_certs=others, allow_fetching=allow_fetching, revinfo_policy=policy,
-    )
-    validator = CertificateValidator(cert, intermediate_certs=others, validation_context=context)
-    try:
-        await validator.async_validate_usage(set())
-    except RevokedError:
-        return RevocationStatus.REVOKED
-    except Exception as exc:  # no path, no answer, network trouble: the status stays unknown
-        log.info("revocation check (%s) of %s gave no answer: %s", rule, serial_hex(cert), type(exc).__name__)
-        return RevocationStatus.UNKNOWN
-    finally:
-        await context.aclose()  # the HTTP session the context opened for fetching
-    return RevocationStatus.GOOD
-
-
 def check_revocation(
     certificate: SigningCertificate,
     *,
@@ -471,20 +432,14 @@ def check_revocation(
         except SarabanError as exc:
             log.warning("trust roots unreadable: %s", exc.code)
             trust_roots = []
-    anchors, others = _split_anchors(trust_roots)
-    others = [*others, *chain_of(certificate)]
     cert = x509.Certificate.load(bytes(certificate.certificate))
-    status: RevocationStatus = RevocationStatus.UNKNOWN
-    source = "none"
-    for rule, name in (("ocspcheck", "ocsp"), ("clrcheck", "crl")):
-        try:
-            answer = asyncio.run(_check(cert, anchors, others, rule, allow_fetching))
-        except Exception as exc:  # an event loop already running, a library bug: never the caller's problem
-            log.warning("revocation check failed: %s", type(exc).__name__)
-            answer = RevocationStatus.UNKNOWN
-        if answer != RevocationStatus.UNKNOWN:
-            status, source = answer, name
-            break
+    try:
+        answer, source = certificate_status(cert, chain_of(certificate), trust_roots=trust_roots,
+                                            allow_fetching=allow_fetching, crls=local_crls())
+    except Exception as exc:  # an event loop already running, a library bug: never the caller's problem
+        log.warning("revocation check failed: %s", type(exc).__name__)
+        answer, source = CertificateStatus.UNKNOWN, "none"
+    status = RevocationStatus(answer.value)
     certificate.revocation_status = status
     certificate.revocation_source = source
     certificate.revocation_checked_at = timezone.now()

@@ -213,10 +213,8 @@ class KeyMaterial:
         return _MaterialKey(self)
 
 
-class _MaterialKey:
-    """A key source rebuilt from ``KeyMaterial`` in a signing worker."""
-
-    kind = KeyKind.FILE
+class _MaterialKey(Pkcs12Key):
+    """A key source rebuilt from ``KeyMaterial`` in a signing worker (a ``Pkcs12Key`` already opened)."""
 
     def __init__(self, material: KeyMaterial) -> None:
         simple = signers.SimpleSigner(
@@ -224,22 +222,7 @@ class _MaterialKey:
             signing_key=keys.PrivateKeyInfo.load(material.key_der),
             cert_registry=SimpleCertificateStore.from_certs([x509.Certificate.load(d) for d in material.chain_der]),
         )
-        self._signer: CachedKeySigner | None = CachedKeySigner.from_simple(simple)
-
-    @property
-    def certificate(self) -> x509.Certificate:
-        """The signer's certificate."""
-        return self.signer().signing_cert
-
-    def signer(self) -> signers.Signer:
-        """The cached-key signer."""
-        if self._signer is None:
-            raise KeyUnavailable(code="key.closed", message_th="กุญแจถูกปิดแล้ว", message_en="The key was closed")
-        return self._signer
-
-    def close(self) -> None:
-        """Drop the key from memory."""
-        self._signer = None
+        self._signer = CachedKeySigner.from_simple(simple)
 
 
 class Pkcs11Key:

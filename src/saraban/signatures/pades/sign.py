@@ -30,7 +30,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 
 from saraban.core.errors import SarabanError
-from saraban.core.workers import WorkerCrashed, WorkerJobFailed, WorkerPool, WorkerTimeout
+from saraban.core.workers import WorkerCrashed, WorkerJobFailed, WorkerPool, WorkerTimeout, shared_pool
 
 from .appearance import SignatureAppearance
 from .keys import CachedKeySigner, KeyMaterial, KeySource
@@ -336,20 +336,12 @@ class _WorkerSettings:
     tsa_timeout: int
 
 
-_SIGNING_POOL: WorkerPool | None = None
-_SIGNING_POOL_LOCK = threading.Lock()
 _WORKER_SESSION: tuple[str, PadesSigner] | None = None  # in a signing worker: the current session
 
 
 def signing_pool() -> WorkerPool:
     """This process's signing workers (``SARABAN_SIGNING_WORKERS``, default: one per core)."""
-    global _SIGNING_POOL
-    if _SIGNING_POOL is None:
-        with _SIGNING_POOL_LOCK:
-            if _SIGNING_POOL is None:
-                size = int(os.environ.get("SARABAN_SIGNING_WORKERS") or os.cpu_count() or 1)
-                _SIGNING_POOL = WorkerPool("sign", size, warm=f"{__name__}:warm_up", max_jobs=2000)
-    return _SIGNING_POOL
+    return shared_pool("sign", size_setting="SARABAN_SIGNING_WORKERS", warm=f"{__name__}:warm_up", max_jobs=2000)
 
 
 def warm_up() -> None:

@@ -13,7 +13,6 @@ import asyncio
 import hashlib
 import io
 import logging
-import os
 import signal
 import threading
 import time
@@ -30,7 +29,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from saraban.core.workers import WorkerCrashed, WorkerPool, WorkerTimeout
+from saraban.core.workers import WorkerCrashed, WorkerPool, WorkerTimeout, shared_pool
 
 from .report import Indication, Modifications, Report, SignatureResult
 
@@ -94,17 +93,8 @@ def verify_pdf(
 
 def validation_pool() -> WorkerPool:
     """This process's validation workers (``SARABAN_VALIDATION_WORKERS``, default: one per core)."""
-    global _POOL
-    if _POOL is None:
-        with _POOL_LOCK:
-            if _POOL is None:
-                size = int(os.environ.get("SARABAN_VALIDATION_WORKERS") or os.cpu_count() or 1)
-                _POOL = WorkerPool("verify", size, warm=f"{__name__}:warm_up", max_jobs=500)
-    return _POOL
-
-
-_POOL: WorkerPool | None = None
-_POOL_LOCK = threading.Lock()
+    return shared_pool("verify", size_setting="SARABAN_VALIDATION_WORKERS", warm=f"{__name__}:warm_up",
+                       max_jobs=500)
 
 
 def warm_up() -> None:
