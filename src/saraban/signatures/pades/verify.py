@@ -10,13 +10,14 @@ under an interval timer instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import io
 import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -171,11 +172,51 @@ def _verify(pdf: bytes, roots: list[x509.Certificate], *, allow_fetching: bool, 
     return Report.overall(results)
 
 
+_FETCH_CACHE_SECONDS = 300.0  # how long fetched OCSP responses and CRLs are reused in one process
+_FETCH_TIMEOUT = 5  # seconds for each OCSP or CRL request
+
+
+class _Fetching(threading.local):
+    """Per thread: one event loop, and one set of OCSP/CRL fetchers whose answers are reused for a few
+    minutes (a receiver validating a day's letters from one CA asks its responder once, not per letter)."""
+
+    loop: asyncio.AbstractEventLoop | None = None
+    backend: Any = None
+    fetchers: Any = None
+    since: float = 0.0
+
+
+_FETCHING = _Fetching()
+
+
+def _run[T](coro: Coroutine[Any, Any, T]) -> T:
+    if _FETCHING.loop is None or _FETCHING.loop.is_closed():
+        _FETCHING.loop = asyncio.new_event_loop()
+    return _FETCHING.loop.run_until_complete(coro)
+
+
+def _fetchers() -> Any:
+    """This thread's fetchers, made anew when older than ``_FETCH_CACHE_SECONDS``."""
+    from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+
+    now = time.monotonic()
+    if _FETCHING.fetchers is None or now - _FETCHING.since > _FETCH_CACHE_SECONDS:
+        if _FETCHING.backend is not None:
+            old = _FETCHING.backend
+            with contextlib.suppress(Exception):
+                _run(old.close())
+        _FETCHING.backend = AIOHttpFetcherBackend(per_request_timeout=_FETCH_TIMEOUT)
+        _FETCHING.fetchers = _FETCHING.backend.get_fetchers()
+        _FETCHING.since = now
+    return _FETCHING.fetchers
+
+
 def _dss_context(
     reader: PdfFileReader, roots: list[x509.Certificate], allow_fetching: bool, crls: Sequence[bytes] = ()
 ) -> tuple[DocumentSecurityStore | None, dict[str, Any]]:
-    # pyhanko-certvalidator's fetchers give each OCSP or CRL request 10 s, within the file's time limit.
     kwargs: dict[str, Any] = {"trust_roots": roots, "allow_fetching": allow_fetching, "crls": list(crls)}
+    if allow_fetching:
+        kwargs["fetchers"] = _fetchers()
     try:
         dss = DocumentSecurityStore.read_dss(reader)
     except Exception:
@@ -238,11 +279,11 @@ def _one(
         pass
     status_unknown = False
     try:
-        status: Any = asyncio.run(_validate(
+        status: Any = _run(_validate(
             sig, _new_vc(dss, vc_kwargs), _new_vc(dss, vc_kwargs, strict=False), is_ts))
         problem = status.trust_problem_indic
         if dss is not None and dss.ocsps and problem is not None and problem.name in _RETRY_WITHOUT_OCSP:
-            retry = asyncio.run(_validate(
+            retry = _run(_validate(
                 sig, _new_vc(dss, vc_kwargs, with_ocsp=False), _new_vc(dss, vc_kwargs, with_ocsp=False, strict=False),
                 is_ts))
             if retry.trusted:
@@ -250,7 +291,7 @@ def _one(
         if not is_ts and not status.trusted and status.revocation_details is None:
             # Did only the signer's revocation status fail? Then the chain is fine but the answer is
             # missing: INDETERMINATE/TRY_LATER (ETSI EN 319 102-1), not a chain failure.
-            soft = asyncio.run(_validate(
+            soft = _run(_validate(
                 sig, _new_vc(dss, vc_kwargs, strict=False), _new_vc(dss, vc_kwargs, strict=False), is_ts))
             if soft.trusted:
                 status, status_unknown = soft, True
