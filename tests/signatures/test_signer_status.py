@@ -171,3 +171,24 @@ def test_the_command_line_offline_flag(pki: TestPki, tmp_path: Path) -> None:
     offline = subprocess.run([*run, "--offline"], capture_output=True, text=True, env=env, timeout=120)
     assert online.returncode == 0, online.stdout + online.stderr
     assert offline.returncode == 1 and '"TRY_LATER"' in offline.stdout
+
+
+def test_many_files_in_one_command(pki: TestPki, tmp_path: Path) -> None:
+    import json as jsonlib
+
+    from saraban.signatures.pades.sign import sign_pdf
+
+    good, bad = tmp_path / "good.pdf", tmp_path / "bad.pdf"
+    good.write_bytes(sign_pdf(minimal_pdf(), p12(pki, "signer")))
+    bad.write_bytes(b"%PDF-1.7 not signed at all")
+    env = {**os.environ, "SARABAN_HOME": str(tmp_path)}
+    env.pop("SARABAN_TRUST_ROOTS", None)
+    base = [sys.executable, "-m", "saraban", "verify", "--trust", str(pki.path("root.cert.pem")), "--json"]
+    both = subprocess.run([*base, str(good), str(bad)], capture_output=True, text=True, env=env, timeout=120)
+    reports = jsonlib.loads(both.stdout)
+    assert [r["file"] for r in reports] == [str(good), str(bad)]
+    assert reports[0]["indication"] == "TOTAL_PASSED" and reports[1]["indication"] != "TOTAL_PASSED"
+    assert both.returncode == 1
+    missing = subprocess.run([*base, str(good), str(tmp_path / "nope.pdf")], capture_output=True, text=True,
+                             env=env, timeout=120)
+    assert missing.returncode == 2 and "nope.pdf" in missing.stderr and "Traceback" not in missing.stderr

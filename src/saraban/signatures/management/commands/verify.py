@@ -1,4 +1,7 @@
-"""``saraban verify FILE.pdf [--trust ROOTS.pem] [--json]``: exit 0 when TOTAL_PASSED, 1 otherwise, 2 unreadable."""
+"""``saraban verify FILE.pdf [FILE.pdf ...] [--trust ROOTS.pem] [--json] [--offline]``.
+
+Exit 0 when every file is TOTAL_PASSED, 1 otherwise, 2 when a file cannot be read.
+"""
 
 from __future__ import annotations
 
@@ -19,12 +22,13 @@ from saraban.signatures.trust import local_crls, trust_roots
 class Command(BaseCommand):
     """Verify every signature of a PDF and report it (ETSI EN 319 102-1 indications, explained in Thai)."""
 
-    help = "Verify a signed PDF: saraban verify FILE.pdf [--trust ROOTS.pem] [--json] [--fetch]"
+    help = "Verify signed PDFs: saraban verify FILE.pdf [FILE.pdf ...] [--trust ROOTS.pem] [--json] [--offline]"
     requires_system_checks: list[str] = []
     requires_migrations_checks = False
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("file", type=Path, help="the PDF to verify")
+        parser.add_argument("files", type=Path, nargs="+", metavar="FILE",
+                            help="the PDFs to verify (several in one process: no start-up per file)")
         parser.add_argument("--trust", type=Path, action="append", default=[], help="extra trust roots (PEM)")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
         parser.add_argument("--offline", action="store_true",
@@ -34,18 +38,43 @@ class Command(BaseCommand):
         parser.add_argument("--fetch", action="store_true", help=argparse.SUPPRESS)  # the default now
 
     def handle(self, *args: Any, **options: Any) -> None:
-        pdf = read_input(options["file"])
         try:
             roots = trust_roots(options["trust"])
         except SarabanError as exc:
             raise CommandError(str(exc), returncode=2) from None
+        files: list[Path] = options["files"]
+        if len(files) == 1:  # one file: its report alone, exit 2 when it cannot be read
+            report = self._verify(read_input(files[0]), roots, options)
+            self._show(report, options)
+            if not report.passed:
+                raise SystemExit(1)
+            return
+        worst, reports = 0, []
+        for path in files:
+            try:
+                report = self._verify(read_input(path), roots, options)
+            except CommandError as exc:
+                self.stderr.write(f"{path}: {exc}")
+                worst = 2
+                continue
+            worst = max(worst, 0 if report.passed else 1)
+            if options["json"]:
+                reports.append({"file": str(path), **report.to_json()})
+            else:
+                self.stdout.write(f"== {path} ==")
+                self._show(report, options)
+        if options["json"]:
+            self.stdout.write(json.dumps(reports, ensure_ascii=False, indent=2))
+        if worst:
+            raise SystemExit(worst)
+
+    def _verify(self, pdf: bytes, roots: list[Any], options: dict[str, Any]) -> Any:
         # In this process, under a timer: a command line has no server threads and need not start a worker.
-        report = verify_pdf(pdf, roots, allow_fetching=not options["offline"], in_process=True,
-                            crls=local_crls())
+        return verify_pdf(pdf, roots, allow_fetching=not options["offline"], in_process=True, crls=local_crls())
+
+    def _show(self, report: Any, options: dict[str, Any]) -> None:
         if options["json"]:
             self.stdout.write(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
         else:
             self.stdout.write(report.explain_th())
             self.stdout.write(report.explain_en())
-        if not report.passed:
-            raise SystemExit(1)
