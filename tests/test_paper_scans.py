@@ -43,6 +43,7 @@ from saraban.rendering import stamps
 from saraban.web.i18n import LANG_COOKIE
 
 from .api import Api, Side, side_b
+from .api.test_api_inbox import blank_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -76,14 +77,6 @@ def pdf_with_content(content: bytes, *, deflated: bool) -> bytes:
 def flate_bomb() -> bytes:
     """About 200 KB whose only page's content inflates to 200 MB of zeros (built once, in about a second)."""
     return pdf_with_content(b"0" * 200_000_000, deflated=True)
-
-
-def blank_pdf() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def valid_pdf_of(size: int) -> bytes:

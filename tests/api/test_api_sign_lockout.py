@@ -16,17 +16,10 @@ from saraban.correspondence.services import create_letter
 from saraban.correspondence.workflow import submit_for_review
 from saraban.directory.models import Organisation, Person
 
+from ..clock import Clock
 from . import PASSWORD, Side, example, side_a
 
 pytestmark = pytest.mark.django_db
-
-
-class Clock:
-    def __init__(self, start: float) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(autouse=True)

@@ -19,17 +19,9 @@ from saraban.core import ratelimit
 from saraban.web.i18n import LANG_COOKIE
 from saraban.web.views import verify as verify_view
 
+from ..clock import Clock
+
 pytestmark = pytest.mark.django_db
-
-
-class Clock:
-    """The time the rate limits see, moved by the test."""
-
-    def __init__(self, start: float) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(autouse=True)

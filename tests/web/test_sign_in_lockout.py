@@ -20,18 +20,10 @@ from saraban.core import lockout, ratelimit
 from saraban.directory.models import Person
 from saraban.web.i18n import LANG_COOKIE
 
+from ..clock import Clock
+
 PASSWORD = "x-Pass-1234"
 pytestmark = pytest.mark.django_db
-
-
-class Clock:
-    """The time the rate limits and the lockout see, moved by the test."""
-
-    def __init__(self, start: float) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(autouse=True)
