@@ -38,14 +38,14 @@ def test_corpus_is_there() -> None:
     assert len(FILES) >= 150, f"corpus not found or incomplete at {CORPUS}"
 
 
-# Known gap: the "replace" shadow attack swaps a form field's appearance; pyHanko's difference
-# analysis accepts it as form filling (EU DSS catches it by comparing the rendered pages).
-KNOWN_GAPS = {"dss-2236__replace.pdf"}
+# Known gaps: none. (The "replace" shadow attack, which pyHanko alone accepts as form filling, is caught
+# by saraban.signatures.pades.shadow.)
+KNOWN_GAPS: set[str] = set()
 
 
 def _param(path: Path) -> object:
     gap = path.name in KNOWN_GAPS
-    marks = [pytest.mark.xfail(strict=True, reason="shadow attack seen as form filling")] if gap else []
+    marks = [pytest.mark.xfail(strict=True, reason="a known gap")] if gap else []
     return pytest.param(path, marks=marks, id=f"{path.parent.name}/{path.name}")
 
 

@@ -35,6 +35,7 @@ from .pades.report import (
     Indication,
     Modifications,
     Report,
+    not_covered_text,
     thai_datetime,
 )
 from .pades.verify import verify_pdf
@@ -217,6 +218,7 @@ def _present_signature(s: dict[str, Any]) -> dict[str, Any]:
         except ValueError:
             modifications_th = modifications_en = str(raw)
     reason_th, reason_en = SUB_INDICATION_TEXT.get(sub, (sub, sub)) if sub else ("", "")
+    not_covered = s.get("not_covered") or []
     return {
         "field_name": s.get("field_name") or "",
         "kind_th": _KIND_TH.get(kind, kind), "kind_en": _KIND_EN.get(kind, kind),
@@ -229,6 +231,8 @@ def _present_signature(s: dict[str, Any]) -> dict[str, Any]:
         "revocation_th": revocation_th, "revocation_en": revocation_en,
         "modifications_th": modifications_th, "modifications_en": modifications_en,
         "reason_th": reason_th, "reason_en": reason_en,
+        "not_covered_th": not_covered_text(not_covered, thai=True) if not_covered else "",
+        "not_covered_en": not_covered_text(not_covered, thai=False) if not_covered else "",
         "explanation_th": s.get("explanation_th") or "", "explanation_en": s.get("explanation_en") or "",
     }
 

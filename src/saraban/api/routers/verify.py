@@ -35,6 +35,17 @@ router = Router(tags=["verify"])
 MAX_VERIFY_BYTES = 20 * 1024 * 1024
 
 
+class NotCovered(Schema):
+    """A stretch of the file after a signature's signed bytes: a later revision, or trailing data."""
+
+    start: int
+    end: int
+    bytes: int
+    what: Literal["revision", "trailing_data"]
+    revision: int | None = None
+    changes: list[str] = []
+
+
 class SignatureReport(Schema):
     """One signature or document timestamp (``saraban verify --json``)."""
 
@@ -55,6 +66,7 @@ class SignatureReport(Schema):
     revision: int | None = None
     revisions_total: int | None = None
     modifications: str | None = None
+    not_covered: list[NotCovered] = []
     level: str | None = None
     details: list[str] = []
     explanation_th: str
@@ -80,6 +92,8 @@ class ExplainedSignature(Schema):
     modifications_en: str
     reason_th: str
     reason_en: str
+    not_covered_th: str = ""
+    not_covered_en: str = ""
     explanation_th: str
     explanation_en: str
 

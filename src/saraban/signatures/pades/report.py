@@ -40,6 +40,7 @@ class Modifications(StrEnum):
 
     NONE = "none"
     LTA_UPDATES = "lta_updates"
+    METADATA = "metadata"  # new document metadata (/Info, XMP), perhaps beside long-term validation data
     FORM_FILLING = "form_filling"
     ANNOTATIONS = "annotations"
     OTHER = "other"
@@ -69,6 +70,9 @@ class SignatureResult:
     revision: int | None = None
     revisions_total: int | None = None
     modifications: Modifications | None = None
+    # the stretches of the file after the signed bytes: later revisions (and what each is for) and any
+    # trailing data that is no revision ({start, end, bytes, what, revision, changes})
+    not_covered: list[dict[str, Any]] = field(default_factory=list)
     level: str | None = None
     details: list[str] = field(default_factory=list)
 
@@ -216,6 +220,8 @@ SUB_INDICATION_TEXT: dict[str, tuple[str, str]] = {
 _MODIFICATIONS_TH = {
     Modifications.NONE: "ไม่มีการเปลี่ยนแปลงหลังลงนาม",
     Modifications.LTA_UPDATES: "หลังลงนามมีเพียงการเพิ่มข้อมูลเพื่อการตรวจสอบระยะยาว (ปกติ)",
+    Modifications.METADATA: "หลังลงนามมีการแก้ไขข้อมูลกำกับเอกสาร (metadata เช่น ชื่อเรื่อง ผู้จัดทำ) "
+                            "เนื้อหาที่ลงนามไม่เปลี่ยน",
     Modifications.FORM_FILLING: "หลังลงนามมีการกรอกแบบฟอร์มหรือลงนามเพิ่ม (อนุญาต)",
     Modifications.ANNOTATIONS: "หลังลงนามมีการเพิ่มหมายเหตุ/ความเห็นบนเอกสาร",
     Modifications.OTHER: "หลังลงนามมีการแก้ไขเอกสารในแบบอื่น",
@@ -223,6 +229,8 @@ _MODIFICATIONS_TH = {
 _MODIFICATIONS_EN = {
     Modifications.NONE: "not changed after signing",
     Modifications.LTA_UPDATES: "only long-term validation data added after signing (normal)",
+    Modifications.METADATA: "the document metadata (title, author…) was changed after signing; the signed "
+                            "content is unchanged",
     Modifications.FORM_FILLING: "form filling or further signatures after signing (allowed)",
     Modifications.ANNOTATIONS: "annotations added after signing",
     Modifications.OTHER: "other changes after signing",
@@ -256,7 +264,36 @@ def _explain(s: SignatureResult, *, thai: bool) -> str:
         parts.append(_MODIFICATIONS_TH[s.modifications] if thai else _MODIFICATIONS_EN[s.modifications])
     if s.revocation_status == "revoked":
         parts.append("ใบรับรองถูกเพิกถอน" if thai else "certificate revoked")
+    if s.not_covered:
+        parts.append(not_covered_text(s.not_covered, thai=thai))
     return " — ".join(parts)
+
+
+_PURPOSE = {
+    "signature": ("ลายมือชื่อเพิ่มเติม", "a further signature"),
+    "document_timestamp": ("ตราประทับเวลาของเอกสาร", "a document timestamp"),
+    "validation_data": ("ข้อมูลเพื่อการตรวจสอบระยะยาว", "long-term validation data"),
+    "metadata": ("ข้อมูลกำกับเอกสาร", "document metadata"),
+    "other_changes": ("การแก้ไขอื่น", "other changes"),
+    "unreadable": ("ส่วนที่อ่านไม่ได้", "an unreadable update"),
+    "none": ("ไม่มีการเปลี่ยนแปลง", "nothing"),
+}
+
+
+def not_covered_text(parts: list[dict[str, Any]], *, thai: bool) -> str:
+    """What a signature does not cover, in words: each later revision's purpose, and trailing data."""
+    said = []
+    for part in parts:
+        if part.get("what") == "trailing_data":
+            said.append(f"ข้อมูล {part['bytes']:,} ไบต์ต่อท้ายไฟล์ที่ไม่อยู่ในฉบับปรับปรุงใด และไม่มีลายมือชื่อใดครอบคลุม"
+                        if thai else f"{part['bytes']:,} bytes of trailing data that belong to no revision "
+                        "and that no signature covers")
+        else:
+            purposes = ", ".join(_PURPOSE.get(c, (c, c))[0 if thai else 1] for c in part.get("changes") or [])
+            said.append(f"ฉบับปรับปรุงที่ {part.get('revision')} ({purposes})" if thai
+                        else f"revision {part.get('revision')} ({purposes})")
+    head = "ส่วนที่ลายมือชื่อนี้ไม่ครอบคลุม: " if thai else "not covered by this signature: "
+    return head + "; ".join(said)
 
 
 def _overall(r: Report, *, thai: bool) -> str:

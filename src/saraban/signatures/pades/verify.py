@@ -10,6 +10,7 @@ under an interval timer instead.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import hashlib
 import io
@@ -32,7 +33,10 @@ from pyhanko_certvalidator import ValidationContext
 
 from saraban.core.workers import WorkerCrashed, WorkerPool, WorkerTimeout, shared_pool
 
+from .plain_ecdsa import PLAIN_ECDSA_AWARE_VALIDATOR
 from .report import Indication, Modifications, Report, SignatureResult
+from .revisions import FileLayout, file_layout
+from .shadow import replaced_appearances
 
 DEFAULT_TIMEOUT = 20.0
 
@@ -168,7 +172,8 @@ def _verify(pdf: bytes, roots: list[x509.Certificate], *, allow_fetching: bool, 
     if not signatures:
         return _file_problem("SIGNED_DATA_NOT_FOUND", "no signature in this PDF")
     dss, vc_kwargs = _dss_context(reader, roots, allow_fetching, crls)
-    results = [_one(sig, dss, vc_kwargs, signatures, allow_fetching) for sig in signatures]
+    layout = _safe(lambda: file_layout(reader, pdf), None)
+    results = [_one(sig, dss, vc_kwargs, signatures, allow_fetching, layout) for sig in signatures]
     return Report.overall(results)
 
 
@@ -187,6 +192,16 @@ class _Fetching(threading.local):
 
 
 _FETCHING = _Fetching()
+_BACKENDS: list[tuple[Any, asyncio.AbstractEventLoop]] = []  # to close at exit (no "unclosed session" noise)
+
+
+@atexit.register
+def _close_fetchers() -> None:
+    for backend, loop in _BACKENDS:
+        with contextlib.suppress(Exception):
+            if not loop.is_closed():
+                loop.run_until_complete(backend.close())
+    _BACKENDS.clear()
 
 
 def _run[T](coro: Coroutine[Any, Any, T]) -> T:
@@ -205,7 +220,11 @@ def _fetchers() -> Any:
             old = _FETCHING.backend
             with contextlib.suppress(Exception):
                 _run(old.close())
+            _BACKENDS[:] = [(b, loop) for b, loop in _BACKENDS if b is not old]
         _FETCHING.backend = AIOHttpFetcherBackend(per_request_timeout=_FETCH_TIMEOUT)
+        if _FETCHING.loop is None or _FETCHING.loop.is_closed():
+            _FETCHING.loop = asyncio.new_event_loop()
+        _BACKENDS.append((_FETCHING.backend, _FETCHING.loop))
         _FETCHING.fetchers = _FETCHING.backend.get_fetchers()
         _FETCHING.since = now
     return _FETCHING.fetchers
@@ -214,7 +233,8 @@ def _fetchers() -> Any:
 def _dss_context(
     reader: PdfFileReader, roots: list[x509.Certificate], allow_fetching: bool, crls: Sequence[bytes] = ()
 ) -> tuple[DocumentSecurityStore | None, dict[str, Any]]:
-    kwargs: dict[str, Any] = {"trust_roots": roots, "allow_fetching": allow_fetching, "crls": list(crls)}
+    kwargs: dict[str, Any] = {"trust_roots": roots, "allow_fetching": allow_fetching, "crls": list(crls),
+                              "signature_validator": PLAIN_ECDSA_AWARE_VALIDATOR}
     if allow_fetching:
         kwargs["fetchers"] = _fetchers()
     try:
@@ -267,6 +287,7 @@ def _one(
     vc_kwargs: dict[str, Any],
     all_sigs: list[EmbeddedPdfSignature],
     allow_fetching: bool,
+    layout: FileLayout | None = None,
 ) -> SignatureResult:
     name = _safe(lambda: str(sig.field_name), "?")
     is_ts = _safe(lambda: sig.sig_object_type == "/DocTimeStamp", False)
@@ -301,7 +322,7 @@ def _one(
         result.details.append(f"{type(exc).__name__}: {exc}")
         _describe_cert(result, _safe(lambda: sig.signer_cert, None))
         return result
-    _fill(result, status, sig, dss, all_sigs, allow_fetching)
+    _fill(result, status, sig, dss, all_sigs, allow_fetching, layout)
     if status_unknown:
         result.revocation_status = "unknown"
         if result.indication is Indication.TOTAL_PASSED:
@@ -347,6 +368,7 @@ def _fill(
     dss: DocumentSecurityStore | None,
     all_sigs: list[EmbeddedPdfSignature],
     allow_fetching: bool,
+    layout: FileLayout | None = None,
 ) -> None:
     _describe_cert(result, status.signing_cert)
     if result.kind == "signature" and _safe(lambda: sig.docmdp_level is not None, False):
@@ -369,8 +391,22 @@ def _fill(
         SignatureCoverageLevel.ENTIRE_FILE: "entire_file",
         SignatureCoverageLevel.ENTIRE_REVISION: "entire_revision",
     }.get(coverage, "partial" if coverage is not None else "unknown")
+    if layout is not None:
+        signed_end = _safe(lambda: int(sig.byte_range[2]) + int(sig.byte_range[3]), None)
+        if signed_end is not None:
+            result.not_covered = [part.to_json() for part in layout.after(signed_end, sig.signed_revision)]
     level = status.modification_level
     result.modifications = Modifications[level.name] if level is not None else None
+    if result.modifications is Modifications.LTA_UPDATES and any(
+            part["changes"] == ["metadata"] for part in result.not_covered):
+        # pyHanko counts an update of the /Info or XMP metadata alone among the long-term validation
+        # updates; say what it is. (Writers refresh /Info beside the validation data: that stays LTA.)
+        result.modifications = Modifications.METADATA
+    if result.modifications not in (None, Modifications.NONE, Modifications.OTHER) and (
+            replaced := _safe(lambda: replaced_appearances(sig.reader, sig.signed_revision), list[str]())):
+        result.modifications = Modifications.OTHER
+        result.details.append("after signing, the appearance of field(s) " + ", ".join(replaced[:5])
+                              + " was replaced while the value stayed the same (a shadow attack)")
     embedded = _has_embedded_revinfo(dss, sig)
     if status.revocation_details is not None:
         result.revocation_status = "revoked"
@@ -426,6 +462,12 @@ def _indication(status: Any, ts_status: Any, result: SignatureResult) -> tuple[I
     if not status.valid:
         return Indication.TOTAL_FAILED, "SIG_CRYPTO_FAILURE"
     if result.covers not in ("entire_file", "entire_revision"):
+        return Indication.TOTAL_FAILED, "FORMAT_FAILURE"
+    if trailing := [part for part in result.not_covered if part["what"] == "trailing_data"]:
+        # Bytes after the last %%EOF belong to no revision: a lenient reader may show them, no signature
+        # vouches for them, and pyHanko's difference analysis never sees them.
+        result.details.append(f"{trailing[0]['bytes']} bytes after the end of the file's last revision are "
+                              "covered by no signature")
         return Indication.TOTAL_FAILED, "FORMAT_FAILURE"
     if getattr(status, "docmdp_ok", None) is False or result.modifications is Modifications.OTHER:
         return Indication.TOTAL_FAILED, "SIG_CONSTRAINTS_FAILURE"
