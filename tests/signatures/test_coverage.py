@@ -127,4 +127,5 @@ def test_the_replace_shadow_attack_is_caught() -> None:
     sig = report.signatures[0]
     assert sig.modifications is Modifications.OTHER and sig.sub_indication == "SIG_CONSTRAINTS_FAILURE"
     assert report.indication is Indication.TOTAL_FAILED
-    assert any("Text1" in d and "shadow" in d for d in sig.details)
+    assert sig.replaced_fields == ["Text1"]
+    assert "Text1" in sig.explain_th() and "shadow attack" in sig.explain_en()

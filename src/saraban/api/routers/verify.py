@@ -67,6 +67,7 @@ class SignatureReport(Schema):
     revisions_total: int | None = None
     modifications: str | None = None
     not_covered: list[NotCovered] = []
+    replaced_fields: list[str] = []
     level: str | None = None
     details: list[str] = []
     explanation_th: str

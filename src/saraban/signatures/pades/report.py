@@ -73,6 +73,8 @@ class SignatureResult:
     # the stretches of the file after the signed bytes: later revisions (and what each is for) and any
     # trailing data that is no revision ({start, end, bytes, what, revision, changes})
     not_covered: list[dict[str, Any]] = field(default_factory=list)
+    # form fields that show something else than when signed while their value is the same (shadow attack)
+    replaced_fields: list[str] = field(default_factory=list)
     level: str | None = None
     details: list[str] = field(default_factory=list)
 
@@ -264,6 +266,12 @@ def _explain(s: SignatureResult, *, thai: bool) -> str:
         parts.append(_MODIFICATIONS_TH[s.modifications] if thai else _MODIFICATIONS_EN[s.modifications])
     if s.revocation_status == "revoked":
         parts.append("ใบรับรองถูกเพิกถอน" if thai else "certificate revoked")
+    if s.replaced_fields:
+        names = ", ".join(s.replaced_fields[:5])
+        parts.append(f"ช่องกรอกข้อมูล {names} แสดงข้อความต่างจากตอนลงนาม ทั้งที่ค่าในช่องไม่เปลี่ยน "
+                     "(การปลอมแปลงแบบ shadow attack)" if thai else
+                     f"form field(s) {names} show something other than when signed although their value is "
+                     "the same (a shadow attack)")
     if s.not_covered:
         parts.append(not_covered_text(s.not_covered, thai=thai))
     return " — ".join(parts)

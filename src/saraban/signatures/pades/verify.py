@@ -405,8 +405,7 @@ def _fill(
     if result.modifications not in (None, Modifications.NONE, Modifications.OTHER) and (
             replaced := _safe(lambda: replaced_appearances(sig.reader, sig.signed_revision), list[str]())):
         result.modifications = Modifications.OTHER
-        result.details.append("after signing, the appearance of field(s) " + ", ".join(replaced[:5])
-                              + " was replaced while the value stayed the same (a shadow attack)")
+        result.replaced_fields = replaced
     embedded = _has_embedded_revinfo(dss, sig)
     if status.revocation_details is not None:
         result.revocation_status = "revoked"
