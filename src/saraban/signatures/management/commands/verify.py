@@ -1,6 +1,10 @@
 """``saraban verify FILE.pdf [FILE.pdf ...] [--trust ROOTS.pem] [--json] [--offline]``.
 
 Exit 0 when every file is TOTAL_PASSED, 1 otherwise, 2 when a file cannot be read.
+
+``saraban verify`` runs without ``django.setup()`` (``saraban.cli.LIGHT_COMMANDS``): this module imports
+only Django's command machinery, and pyHanko and the trust roots when a file is actually verified,
+so that ``--help`` and a mistyped option answer at once.
 """
 
 from __future__ import annotations
@@ -15,8 +19,6 @@ from django.core.management.base import BaseCommand, CommandError
 
 from saraban.core.errors import SarabanError
 from saraban.core.files import read_input
-from saraban.signatures.pades.verify import verify_pdf
-from saraban.signatures.trust import local_crls, trust_roots
 
 
 class Command(BaseCommand):
@@ -38,6 +40,10 @@ class Command(BaseCommand):
         parser.add_argument("--fetch", action="store_true", help=argparse.SUPPRESS)  # the default now
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from saraban.cli import settings_only
+        from saraban.signatures.trust import trust_roots
+
+        settings_only()
         try:
             roots = trust_roots(options["trust"])
         except SarabanError as exc:
@@ -69,6 +75,9 @@ class Command(BaseCommand):
             raise SystemExit(worst)
 
     def _verify(self, pdf: bytes, roots: list[Any], options: dict[str, Any]) -> Any:
+        from saraban.signatures.pades.verify import verify_pdf
+        from saraban.signatures.trust import local_crls
+
         # In this process, under a timer: a command line has no server threads and need not start a worker.
         return verify_pdf(pdf, roots, allow_fetching=not options["offline"], in_process=True, crls=local_crls())
 
