@@ -41,7 +41,7 @@ class FileLayout:
     """Where each revision of a PDF ends, and what each one after the first changes."""
 
     revision_ends: list[int]
-    changes: list[list[str]]  # per revision (0-based); the first is the original document
+    changes: list[list[str]] | _Changes  # per revision (0-based); the first is the original document
     size: int
 
     @property
@@ -73,8 +73,21 @@ def file_layout(reader: PdfFileReader, pdf: bytes) -> FileLayout:
     for revision in range(xrefs.total_revisions):
         info = xrefs.get_xref_container_info(revision)
         ends.append(_end_after_eof(pdf, max(info.end_location, ends[-1] if ends else 0)))
-    changes: list[list[str]] = [[]] + [_changes_in(reader, revision) for revision in range(1, xrefs.total_revisions)]
-    return FileLayout(revision_ends=ends, changes=changes, size=len(pdf))
+    return FileLayout(revision_ends=ends, changes=_Changes(reader), size=len(pdf))
+
+
+class _Changes:
+    """What each revision changes, read when first asked: only the revisions after a signature are, and
+    reading every object of a rewritten revision (thousands, in object streams) takes seconds."""
+
+    def __init__(self, reader: PdfFileReader) -> None:
+        self.reader = reader
+        self.known: dict[int, list[str]] = {0: []}
+
+    def __getitem__(self, index: int) -> list[str]:
+        if index not in self.known:
+            self.known[index] = _changes_in(self.reader, index)
+        return self.known[index]
 
 
 def _end_after_eof(pdf: bytes, position: int) -> int:

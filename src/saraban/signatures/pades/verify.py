@@ -33,6 +33,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from saraban.core.workers import WorkerCrashed, WorkerPool, WorkerTimeout, shared_pool
 
+from .diff_once import REVIEW_ONCE
 from .plain_ecdsa import PLAIN_ECDSA_AWARE_VALIDATOR
 from .report import Indication, Modifications, Report, SignatureResult
 from .revisions import FileLayout, file_layout
@@ -45,8 +46,11 @@ for _name in ("pyhanko", "pyhanko_certvalidator"):
     logging.getLogger(_name).setLevel(logging.CRITICAL)
 
 
-class ValidationTimeout(Exception):
-    """The time limit for one file was reached."""
+class ValidationTimeout(BaseException):
+    """The time limit for one file was reached.
+
+    A ``BaseException``, so that no ``except Exception`` on the way (pyHanko's, or ``_safe``) swallows it
+    and lets the rest of the file run with no limit."""
 
 
 def verify_pdf(
@@ -274,8 +278,9 @@ def _new_vc(dss: DocumentSecurityStore | None, kwargs: dict[str, Any], *, with_o
 
 async def _validate(sig: EmbeddedPdfSignature, vc: ValidationContext, ts_vc: ValidationContext, is_ts: bool) -> Any:
     if is_ts:
-        return await async_validate_pdf_timestamp(sig, validation_context=ts_vc)
-    return await async_validate_pdf_signature(sig, signer_validation_context=vc, ts_validation_context=ts_vc)
+        return await async_validate_pdf_timestamp(sig, validation_context=ts_vc, diff_policy=REVIEW_ONCE)
+    return await async_validate_pdf_signature(sig, signer_validation_context=vc, ts_validation_context=ts_vc,
+                                              diff_policy=REVIEW_ONCE)
 
 
 _RETRY_WITHOUT_OCSP = {"CERTIFICATE_CHAIN_GENERAL_FAILURE", "TRY_LATER"}
@@ -309,9 +314,12 @@ def _one(
                 is_ts))
             if retry.trusted:
                 status = retry
-        if not is_ts and not status.trusted and status.revocation_details is None:
+        problem = status.trust_problem_indic
+        if (not is_ts and not status.trusted and status.revocation_details is None
+                and (problem is None or problem.name != "NO_CERTIFICATE_CHAIN_FOUND")):
             # Did only the signer's revocation status fail? Then the chain is fine but the answer is
-            # missing: INDETERMINATE/TRY_LATER (ETSI EN 319 102-1), not a chain failure.
+            # missing: INDETERMINATE/TRY_LATER (ETSI EN 319 102-1), not a chain failure. (No path to a
+            # trusted root at all is no revocation question: soft checking cannot find one.)
             soft = _run(_validate(
                 sig, _new_vc(dss, vc_kwargs, strict=False), _new_vc(dss, vc_kwargs, strict=False), is_ts))
             if soft.trusted:
