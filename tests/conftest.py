@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import time
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 
 from saraban.directory.models import Organisation, Person
 from saraban.directory.services import assign_role, create_organisation, create_person
@@ -61,6 +63,15 @@ def _fresh_book_cache() -> Iterator[None]:
     forget_cached_books()
     yield
     forget_cached_books()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_counters() -> None:
+    """Rate-limit and lockout counts of one test never carry into the next (all come from 127.0.0.1)."""
+    from django.core.cache import caches
+
+    with contextlib.suppress(Exception):
+        caches[getattr(django_settings, "SARABAN_RATE_LIMIT_CACHE", "default")].clear()
 
 
 @pytest.fixture(autouse=True)
