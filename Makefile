@@ -16,8 +16,10 @@ test:
 	@SARABAN_WITH_BROWSER=1 scripts/bootstrap.sh
 	@$(VENV)/bin/ruff check src tests bench
 	@$(VENV)/bin/mypy
+	@$(VENV)/bin/lint-imports --no-cache
 	@$(VENV)/bin/pytest -q
 
 lint:
 	@$(VENV)/bin/ruff check src tests bench
 	@$(VENV)/bin/mypy
+	@$(VENV)/bin/lint-imports --no-cache

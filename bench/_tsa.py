@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -120,10 +121,13 @@ class _Handler(BaseHTTPRequestHandler):
     # delayed ACK (about 40 ms per request on Linux).
     disable_nagle_algorithm = True
     stamper: FastTimeStamper
+    delay = 0.0  # seconds each answer waits, standing in for a TSA across the Internet
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
+        if self.delay:
+            time.sleep(self.delay)
         try:
             answer, status, mime = self.stamper.response(body), 200, "application/timestamp-reply"
         except Exception:
@@ -141,9 +145,9 @@ class _Handler(BaseHTTPRequestHandler):
 class FastTsaServer:
     """The responder served on 127.0.0.1 and a free port; ``url`` is the TSA URL, ``stop()`` ends it."""
 
-    def __init__(self, stamper: FastTimeStamper) -> None:
-        """Bind the loopback address and start serving from a daemon thread."""
-        handler = type("Handler", (_Handler,), {"stamper": stamper})
+    def __init__(self, stamper: FastTimeStamper, *, delay: float = 0.0) -> None:
+        """Bind the loopback address and start serving from a daemon thread (each answer ``delay`` s late)."""
+        handler = type("Handler", (_Handler,), {"stamper": stamper, "delay": delay})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self.port = self._server.server_port

@@ -45,7 +45,6 @@ def _populate(letters: int) -> dict[str, Any]:
     """Create the organisations, people and rows (bulk, bypassing the per-letter services for speed)."""
     from zoneinfo import ZoneInfo
 
-    from saraban.correspondence.content import parse_letter_json
     from saraban.correspondence.models import Letter
     from saraban.directory.models import Organisation
     from saraban.directory.services import assign_role, create_organisation, create_person
@@ -53,6 +52,7 @@ def _populate(letters: int) -> dict[str, Any]:
     from saraban.exchange.models import Dispatch
     from saraban.inbox.models import IncomingLetter
     from saraban.registers.models import RegisterBook, RegisterEntry
+    from saraban.regulation.content import parse_letter_json
     from saraban.rendering.letters import render_letter
 
     existing = Organisation.objects.filter(identifier="bench-sender").first()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import typst
 
-from saraban.correspondence.content import LetterContent, parse_letter_json
+from saraban.regulation.content import LetterContent, parse_letter_json
 from saraban.rendering.engine import PACKAGE_DIR, template_path
 from saraban.rendering.fonts import FONT_DIR
 from saraban.rendering.letters import letter_view, render_letter

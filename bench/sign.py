@@ -44,7 +44,7 @@ from saraban.signatures.trust import load_certificates  # noqa: E402
 
 def render_letter_pdf() -> bytes:
     """The one-page example letter as PDF."""
-    from saraban.correspondence.content import parse_letter_json
+    from saraban.regulation.content import parse_letter_json
     from saraban.rendering.letters import render_letter
 
     data = json.loads((ROOT / "examples/letters/external.json").read_text("utf-8"))

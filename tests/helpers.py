@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from saraban.correspondence.kinds import LetterType
 from saraban.correspondence.models import Letter
 from saraban.correspondence.services import issue_number
 from saraban.correspondence.workflow import sign_letter, submit_for_review
 from saraban.directory.models import Person
+from saraban.regulation.kinds import LetterType
 from saraban.signatures.methods import SignerProof
 
 PASSWORD = "x-Pass-1234"

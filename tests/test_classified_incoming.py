@@ -7,12 +7,12 @@ from django.test import Client
 
 from saraban.access.services import grant_secrecy
 from saraban.api.auth import issue_token
-from saraban.correspondence.kinds import Secrecy
 from saraban.directory.models import Organisation, Person
 from saraban.directory.services import assign_role, create_organisation, create_person
 from saraban.inbox import services as inbox
 from saraban.inbox.models import IncomingLetter
 from saraban.inbox.selectors import incoming_for, my_assignments
+from saraban.regulation.kinds import Secrecy
 
 from .api.test_api_inbox import blank_pdf
 from .helpers import PASSWORD

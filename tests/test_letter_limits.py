@@ -9,11 +9,11 @@ import pytest
 from django.test import Client
 
 from saraban.core.errors import SarabanError, ValidationFailed
-from saraban.correspondence.content import parse_letter_json
 from saraban.correspondence.models import Letter
 from saraban.correspondence.services import create_letter, update_letter
 from saraban.correspondence.workflow import sign_letter, submit_for_review
 from saraban.directory.models import Organisation, Person
+from saraban.regulation.content import parse_letter_json
 from saraban.rendering import engine
 from saraban.rendering.letters import render_letter
 from saraban.signatures.methods import SignerProof

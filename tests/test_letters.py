@@ -9,8 +9,6 @@ import pytest
 
 from saraban.audit.selectors import events_for, verify_all_chains
 from saraban.core.errors import StateRefused, ValidationFailed
-from saraban.correspondence.content import LetterContent
-from saraban.correspondence.kinds import LetterType
 from saraban.correspondence.models import Letter, LetterStatus
 from saraban.correspondence.services import (
     cancel_letter,
@@ -21,6 +19,8 @@ from saraban.correspondence.services import (
 )
 from saraban.directory.models import Organisation, Person
 from saraban.registers.models import EntryStatus, RegisterEntry
+from saraban.regulation.content import LetterContent
+from saraban.regulation.kinds import LetterType
 
 from .helpers import numbered, signed
 

@@ -50,3 +50,28 @@ def test_twenty_concurrent_numberings_of_one_letter_write_one_entry(
     letter.refresh_from_db()
     assert letter.status == LetterStatus.NUMBERED and letter.number == numbers[0]
     assert verify_all_chains()[1] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_drawing_numbers_at_once_leave_no_gap_and_no_duplicate(agency: Organisation) -> None:
+    """Two app servers (processes), four threads each, draw from one book: 1…N exactly, once each."""
+    from .race_clients import Client
+
+    per_process = 150
+    clients = [Client(connection.settings_dict["NAME"], "number", agency.pk, per_process, 4) for _ in range(2)]
+    try:
+        for client in clients:
+            client.ready()
+        for client in clients:
+            client.go()
+        results = [client.line(timeout=180) for client in clients]
+    finally:
+        for client in clients:
+            client.kill()
+    assert [r["errors"] for r in results] == [[], []]
+    drawn = [set(r["numbers"]) for r in results]
+    assert [len(r["numbers"]) for r in results] == [per_process, per_process]
+    assert not drawn[0] & drawn[1], "a number was given to both processes"
+    numbers = sorted(RegisterEntry.objects.filter(book__organisation=agency).values_list("number", flat=True))
+    assert numbers == list(range(1, 2 * per_process + 1))  # no gap, no duplicate
+    assert verify_all_chains()[1] == []

@@ -387,7 +387,7 @@ def test_what_is_not_a_parseable_pdf_with_a_page_is_refused(data: bytes, b: Side
 
 
 def test_real_pdfs_are_not_taken_for_zips() -> None:
-    from saraban.correspondence.content import LetterContent
+    from saraban.regulation.content import LetterContent
     from saraban.rendering.letters import render_letter
 
     letter = render_letter(LetterContent.model_validate({"type": "external", "subject": "สแกน", "body": ["ข้อความ"]}))

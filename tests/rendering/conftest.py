@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from saraban.correspondence.content import LetterContent, parse_letter_json
+from saraban.regulation.content import LetterContent, parse_letter_json
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples" / "letters").glob("*.json"))

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from saraban.core.thai import format_thai_date, thai_digits
-from saraban.correspondence.content import LetterContent, check_letter
-from saraban.correspondence.kinds import DigitStyle, LetterSubtype, LetterType, Secrecy
+from saraban.correspondence.content import check_letter
+from saraban.regulation.content import LetterContent
+from saraban.regulation.kinds import DigitStyle, LetterSubtype, LetterType, Secrecy
 from saraban.rendering.letters import letter_view, render_letter
 
 from .conftest import EXAMPLES, load_example, need, pdf_info, pdf_text, raw_pdf_text, squash

@@ -53,7 +53,7 @@ def letter_pdf(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """A one-page letter rendered from examples/letters/internal.json (no signature block mark)."""
     import json
 
-    from saraban.correspondence.content import parse_letter_json
+    from saraban.regulation.content import parse_letter_json
     from saraban.rendering.letters import render_letter
 
     content = parse_letter_json(json.loads((REPO / "examples/letters/external.json").read_text("utf-8")))

@@ -60,7 +60,7 @@ def test_the_renderer_reports_the_signature_room_where_the_text_says_it_is(name:
     import json
     from pathlib import Path
 
-    from saraban.correspondence.content import parse_letter_json
+    from saraban.regulation.content import parse_letter_json
     from saraban.rendering.letters import render_letter_with_signature_room
     from saraban.signatures.pades.appearance import locate_signature_block
 

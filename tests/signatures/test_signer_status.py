@@ -17,10 +17,10 @@ import pytest
 from saraban.api.auth import issue_token
 from saraban.audit.models import AuditEvent
 from saraban.core.errors import SarabanError
+from saraban.correspondence.batch import start_batch
 from saraban.correspondence.models import Letter, LetterStatus
 from saraban.directory.models import Organisation, Person
 from saraban.registers.models import RegisterEntry
-from saraban.signatures.batch import start_batch
 from saraban.signatures.methods import SignerProof
 from saraban.signatures.models import Signature, SigningCertificate
 from saraban.signatures.pades.keys import Pkcs12Key

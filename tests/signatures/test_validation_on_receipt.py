@@ -25,7 +25,8 @@ from saraban.documents.services import read_file, store_file
 from saraban.exchange.models import Dispatch
 from saraban.exchange.services import send_letter
 from saraban.inbox.models import IncomingLetter, IncomingSource
-from saraban.inbox.services import PaperLetter, receive_electronic, record_receipt_validation, register_paper
+from saraban.inbox.receipts import record_receipt_validation
+from saraban.inbox.services import PaperLetter, receive_electronic, register_paper
 from saraban.inbox.tasks import validate_received_letter
 from saraban.signatures.models import ValidationRecord
 from saraban.signatures.pades.keys import Pkcs12Key

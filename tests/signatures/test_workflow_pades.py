@@ -14,6 +14,7 @@ import pytest
 from django.test import override_settings
 
 from saraban.core.errors import PermissionRefused
+from saraban.correspondence.batch import resume_batch, start_batch
 from saraban.correspondence.models import Letter, LetterStatus
 from saraban.correspondence.services import create_letter
 from saraban.correspondence.workflow import return_for_changes, sign_letter, submit_for_review
@@ -22,7 +23,7 @@ from saraban.directory.services import assign_role, create_person
 from saraban.documents.services import read_file
 from saraban.registers.models import RegisterEntry
 from saraban.signatures import batch as batch_service
-from saraban.signatures.batch import batch_progress, resume_batch, start_batch
+from saraban.signatures.batch import batch_progress
 from saraban.signatures.methods import SignerProof
 from saraban.signatures.models import ArchivedPdf, BatchStatus, ItemStatus, SignatureMethod, SigningCertificate
 from saraban.signatures.pades.verify import verify_pdf
@@ -256,7 +257,7 @@ def test_a_signed_letter_travels_as_signed_and_the_receiver_keeps_its_report(
     from saraban.directory.services import create_organisation
     from saraban.exchange.services import send_letter
     from saraban.inbox.models import IncomingLetter
-    from saraban.inbox.services import record_receipt_validation
+    from saraban.inbox.receipts import record_receipt_validation
 
     city = create_organisation(identifier="city", kind="municipality", name_th="เทศบาลนครนนทบุรี",
                                letter_code="นบ 52001", category="lao")

@@ -175,7 +175,7 @@ def test_overdue_assignments_are_flagged_in_words(
 # --- paper letters ---------------------------------------------------------------------------------
 
 def _pdf() -> bytes:
-    from saraban.correspondence.content import LetterContent
+    from saraban.regulation.content import LetterContent
     from saraban.rendering.letters import render_letter
 
     return render_letter(LetterContent.model_validate({"type": "external", "subject": "สแกน", "body": ["ข้อความ"]}))

@@ -8,6 +8,7 @@ import pytest
 from django.template import Context, Template
 from django.test import Client, RequestFactory
 
+from saraban.core.labels import Label
 from saraban.core.thai import BANGKOK
 from saraban.directory.models import Organisation, Person
 from saraban.web.i18n import LANG_COOKIE, text
@@ -108,7 +109,7 @@ def test_acting_organisation_switch_accepts_only_own_organisations(
 def test_t_tag_and_thai_date_filters() -> None:
     template = Template('{% t "ไทย" "English" %}|{{ d|thaidate }}|{{ m|thaidatetime }}|{{ label|pick:lang }}')
     moment = dt.datetime(2026, 11, 26, 7, 5, tzinfo=dt.UTC)  # 14:05 in Bangkok
-    values = {"d": dt.date(2026, 11, 26), "m": moment, "label": "ทะเบียนหนังสือส่ง / Send register"}
+    values = {"d": dt.date(2026, 11, 26), "m": moment, "label": Label("ทะเบียนหนังสือส่ง", "Send register")}
     assert template.render(Context({**values, "lang": "th"})) == "ไทย|26 พ.ย. 2569|26 พ.ย. 2569 14.05 น.|ทะเบียนหนังสือส่ง"
     assert template.render(Context({**values, "lang": "en"})).startswith("English|26 พ.ย. 2569|")
     assert Template("{{ d|thaidate }}").render(Context({"d": None})) == ""

@@ -16,13 +16,13 @@ import pytest
 from django.test import Client, override_settings
 
 from saraban.core.errors import StateRefused
+from saraban.correspondence.batch import start_batch
 from saraban.correspondence.models import Letter, LetterStatus
 from saraban.correspondence.services import create_letter
 from saraban.correspondence.workflow import submit_for_review
 from saraban.directory.models import Organisation, Person
 from saraban.directory.services import assign_role, create_organisation, create_person
 from saraban.registers.models import RegisterEntry
-from saraban.signatures.batch import start_batch
 from saraban.signatures.methods import SignerProof
 from saraban.signatures.models import Signature, SignatureMethod, SigningBatch, SigningCertificate
 from saraban.signatures.registry import register_pkcs12
@@ -309,7 +309,8 @@ def test_the_batch_page_never_shows_done_next_to_a_row_not_signed(
 ) -> None:
     letters = [approved(agency, clerk, signer, f"เรื่องรอลงนามที่ {n}") for n in (1, 2)]
     from saraban.correspondence import workflow
-    from saraban.signatures.batch import batch_progress, resume_batch
+    from saraban.correspondence.batch import resume_batch
+    from saraban.signatures.batch import batch_progress
     from saraban.web.views import signing
 
     real_sign = workflow.sign_letter

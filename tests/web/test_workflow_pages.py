@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from saraban.access.refusals import LETTER_NOT_REGISTRY
 from saraban.correspondence.models import Letter, LetterStatus
 from saraban.correspondence.services import create_letter
 from saraban.correspondence.workflow import set_recipients, submit_for_review
@@ -279,7 +280,7 @@ def test_clerk_numbers_and_sends_and_sees_each_recipients_status(
 ) -> None:
     letter = signed(draft(agency, clerk, to=[other_org]), author=clerk, signer=signer)
     refused = client_for(signer).post(f"/letters/{letter.pk}/number/")
-    assert refused.status_code == 403 and "เฉพาะเจ้าหน้าที่สารบรรณออกเลขหนังสือได้" in refused.content.decode()
+    assert refused.status_code == 403 and LETTER_NOT_REGISTRY.message_th in refused.content.decode()
     client = client_for(clerk)
     assert client.post(f"/letters/{letter.pk}/send/").status_code == 409
     assert client.post(f"/letters/{letter.pk}/number/").status_code == 302

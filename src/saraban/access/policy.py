@@ -9,13 +9,16 @@ its signer, or someone it is assigned to).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db.models import Q
 
-from saraban.correspondence.kinds import Secrecy
-from saraban.directory.models import Organisation, Person, Role
+from saraban.directory.models import ActingAppointment, Organisation, Person, Role
 from saraban.directory.selectors import current_roles, unit_ids_above, unit_ids_under, visible_organisation_ids
+from saraban.regulation.kinds import Secrecy
 
 from .models import DeploymentPolicy, SecrecyGrant
 
@@ -34,13 +37,34 @@ def organisations_of(person: Person) -> set[int]:
     return visible_organisation_ids(person, today())
 
 
+# Inside ``roles_remembered``: the roles already looked up, by (person, organisation).
+_remembered: ContextVar[dict[tuple[int, int], set[str]] | None] = ContextVar("saraban_roles", default=None)
+
+
+@contextmanager
+def roles_remembered() -> Iterator[None]:
+    """Within the block, ``roles_in`` looks each (person, organisation) up once: a page that asks many
+    rules about one letter (``offered_actions``) asks the directory once. Nothing is kept after it."""
+    token = _remembered.set({})
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
+
+
 def roles_in(person: Person, organisation: Organisation | int) -> set[str]:
     """The roles ``person`` holds today in ``organisation`` or in an organisation above it."""
     org_id = organisation if isinstance(organisation, int) else organisation.pk
+    remembered = _remembered.get()
+    if remembered is not None and (person.pk, org_id) in remembered:
+        return remembered[person.pk, org_id]
+    assignments = list(current_roles(person, today()).values_list("organisation_id", "role"))
     held: set[str] = set()
-    for assignment in current_roles(person, today()):
-        if org_id in unit_ids_under({assignment.organisation_id}):
-            held.add(assignment.role)
+    if assignments:
+        above = unit_ids_above({org_id})  # one query a level, however many roles the person holds
+        held = {role for where, role in assignments if where in above}
+    if remembered is not None:
+        remembered[person.pk, org_id] = held
     return held
 
 
@@ -62,6 +86,25 @@ def has_role(person: Person, organisation: Organisation | int, *roles: Role) -> 
     """Whether ``person`` holds one of ``roles`` for ``organisation`` (directly or above it)."""
     held = roles_in(person, organisation)
     return Role.SYS_ADMIN in held or any(r in held for r in roles)
+
+
+def organisations_with_role(person: Person, *roles: Role) -> set[int]:
+    """Where ``person`` holds one of ``roles`` today (any role if none given), and the units below.
+
+    The work queues list what waits in these organisations (``has_role`` holds there). A system
+    administrator's wildcard is not counted: their queue is their own roles' work.
+    """
+    held = current_roles(person, today())
+    if roles:
+        held = held.filter(role__in=roles)
+    return unit_ids_under(set(held.values_list("organisation_id", flat=True)))
+
+
+def acting_organisation_ids(person: Person) -> set[int]:
+    """The organisations where ``person`` holds an acting appointment (รักษาราชการแทน) covering today."""
+    day = today()
+    return set(ActingAppointment.objects.filter(person=person, starts_on__lte=day, ends_on__gte=day)
+               .values_list("organisation_id", flat=True))
 
 
 def works_in(person: Person, unit: Organisation | int) -> bool:
@@ -118,6 +161,20 @@ def top_secret_may_go_electronically() -> bool:
 
 CLASSIFIED_BOOKS = frozenset({"send_classified", "receive_classified"})
 REDACTED_TH = "(หนังสือชั้นความลับ: แสดงเฉพาะเลขที่และวันที่)"
+
+
+def classified_book_organisations(person: Person) -> set[int]:
+    """Where ``person`` opens the classified books (ทะเบียนหนังสือลับ): a central registry clerk of the
+    organisation or one above it. Their lines still show subjects only by grant (``hide_classified_details``)."""
+    return organisations_with_role(person, Role.CENTRAL_CLERK)
+
+
+def may_read_register(person: Person, organisation_id: int, kind: str) -> bool:
+    """Whether ``person`` reads the register of ``kind`` of the organisation: one whose letters they see,
+    and a classified book only where they open those (``classified_book_organisations``)."""
+    if organisation_id not in organisations_of(person):
+        return False
+    return kind not in CLASSIFIED_BOOKS or organisation_id in classified_book_organisations(person)
 
 
 def cleared_for_every_level(person: Person, organisation_id: int) -> bool:

@@ -8,8 +8,8 @@ from django.db import transaction
 
 from saraban.audit.services import record_event
 from saraban.core.errors import FieldProblem, ValidationFailed
-from saraban.correspondence.kinds import Secrecy
 from saraban.directory.models import Organisation, Person
+from saraban.regulation.kinds import Secrecy
 
 from .models import DeploymentPolicy, SecrecyGrant
 

@@ -34,7 +34,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from saraban.core.errors import FieldProblem, PermissionRefused, SarabanError, StateRefused, ValidationFailed
+from saraban.core.errors import FieldProblem, SarabanError, ValidationFailed
+from saraban.core.errors import NotFound as NotFound  # the API's routers raise it from here
 
 logger = logging.getLogger("saraban.api")
 
@@ -111,13 +112,6 @@ _MESSAGES_TH = {
     "model_attributes_type": "{name}: ต้องเป็นออบเจกต์ JSON",
     "dict_type": "{name}: ต้องเป็นออบเจกต์ JSON",
 }
-
-
-class NotFound(SarabanError):
-    """The object does not exist, or the caller may not know that it does (same answer for both)."""
-
-    def __init__(self) -> None:
-        super().__init__(code="not_found", message_th="ไม่พบรายการที่ขอ", message_en="Not found")
 
 
 def _field_path(loc: Sequence[Any]) -> str:
@@ -200,16 +194,8 @@ def refused_request_body(exc: Exception) -> tuple[int, dict[str, object]]:
 
 
 def status_of(exc: SarabanError) -> int:
-    """The HTTP status of a domain refusal."""
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, ValidationFailed):
-        return 400
-    if isinstance(exc, PermissionRefused):
-        return 403
-    if isinstance(exc, StateRefused):
-        return 409
-    return 400
+    """The HTTP status of a domain refusal: the error class carries it (``SarabanError.http_status``)."""
+    return exc.http_status
 
 
 def install_error_handlers(api: NinjaAPI) -> None:

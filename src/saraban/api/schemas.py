@@ -1,6 +1,6 @@
 """The API's request and response schemas, and the functions that fill them from the models.
 
-The content of a letter is ``saraban.correspondence.content.LetterContent`` itself: the same JSON
+The content of a letter is ``saraban.regulation.content.LetterContent`` itself: the same JSON
 as ``saraban render LETTER.json`` and the letter editor.
 """
 
@@ -14,13 +14,13 @@ from ninja import Field, Schema
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
-from saraban.correspondence.content import LetterContent
-from saraban.correspondence.kinds import Secrecy, Urgency
 from saraban.correspondence.models import Letter
 from saraban.directory.models import Organisation, Person
 from saraban.exchange.services import status_summary
 from saraban.inbox.models import Assignment, Endorsement, IncomingLetter
 from saraban.registers.models import RegisterEntry
+from saraban.regulation.content import LetterContent
+from saraban.regulation.kinds import Secrecy, Urgency
 
 MAX_LIMIT = 200
 

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import post_save
 from django.http import HttpRequest
@@ -32,9 +33,9 @@ _token_issuer: ContextVar[dict[str, str] | None] = ContextVar("saraban_token_iss
 
 def organisations_of_person(person: Any) -> list[int | None]:
     """The organisations whose chains record what happens to ``person``'s account (``[None]``: none)."""
-    from saraban.directory.models import RoleAssignment
-
-    ids = RoleAssignment.objects.filter(person=person).values_list("organisation_id", flat=True).distinct()
+    # ``person.roles``: the directory's role assignments, reached from the user without importing the
+    # directory, which records its own changes here (audit is the layer below it).
+    ids = person.roles.values_list("organisation_id", flat=True).distinct()
     found: list[int | None] = [*sorted(set(ids))]
     return found or [None]
 
@@ -58,8 +59,7 @@ def _sign_in_failed(
 ) -> None:
     if request is None:
         return
-    from saraban.directory.models import Person
-
+    Person = get_user_model()  # the directory's Person (settings.AUTH_USER_MODEL)
     credentials = credentials or {}
     tried = credentials.get(Person.USERNAME_FIELD, credentials.get("username"))
     username = str(tried or "")[:USERNAME_MAX]

@@ -1,8 +1,14 @@
-"""Errors that carry a stable code and a message in Thai and in English."""
+"""Errors that carry a stable code and a message in Thai and in English.
+
+Each kind of error knows its HTTP status (``http_status``): the API and the pages answer with it.
+The refusals of the access rules are ``Refusal`` constants (``saraban.access.refusals``), one per code.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,8 @@ class SarabanError(Exception):
     message_th: str
     message_en: str
     problems: list[FieldProblem] = field(default_factory=list)
+    # 400 by default: the request cannot be served as it is (the subclasses say more precisely).
+    http_status: ClassVar[int] = 400
 
     def __str__(self) -> str:
         lines = [f"{self.message_th} / {self.message_en}"]
@@ -45,6 +53,8 @@ class SarabanError(Exception):
 class ValidationFailed(SarabanError):
     """An input with missing or malformed fields."""
 
+    http_status = 400
+
     def __init__(self, problems: list[FieldProblem]) -> None:
         super().__init__(
             code="validation_failed",
@@ -57,6 +67,66 @@ class ValidationFailed(SarabanError):
 class PermissionRefused(SarabanError):
     """The acting person may not do this."""
 
+    http_status = 403
+
 
 class StateRefused(SarabanError):
     """The object is not in a state that allows this action."""
+
+    http_status = 409
+
+
+class NotFound(PermissionRefused):
+    """The object does not exist, or the caller may not know that it does (same answer for both).
+
+    A refusal of permission that says nothing about the object: 404, as for one that does not exist.
+    """
+
+    http_status = 404
+
+    def __init__(self) -> None:
+        super().__init__(code="not_found", message_th="ไม่พบรายการที่ขอ", message_en="Not found")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a rule says no: a stable ``code``, the Thai and English message, and the kind of error.
+
+    Messages may hold ``{name}`` fields, filled by ``format`` with (Thai, English) pairs. ``error()``
+    is the exception a service raises; its class carries the HTTP status (403, 409, 404).
+    """
+
+    code: str
+    message_th: str
+    message_en: str
+    kind: type[PermissionRefused] | type[StateRefused] = PermissionRefused
+
+    @property
+    def http_status(self) -> int:
+        """The HTTP status the API and the pages answer this refusal with."""
+        return self.kind.http_status
+
+    def format(self, **values: tuple[str, str]) -> Refusal:
+        """The refusal with its ``{name}`` fields filled: each value is a (Thai, English) pair."""
+        th: Mapping[str, str] = {k: v[0] for k, v in values.items()}
+        en: Mapping[str, str] = {k: v[1] for k, v in values.items()}
+        return replace(self, message_th=self.message_th.format_map(th), message_en=self.message_en.format_map(en))
+
+    def error(self) -> SarabanError:
+        """The exception for this refusal."""
+        if self.kind is NotFound:
+            return NotFound()
+        return self.kind(code=self.code, message_th=self.message_th, message_en=self.message_en)
+
+    def __eq__(self, other: object) -> bool:
+        # Refusals are the same refusal when their code is (a formatted one equals its constant).
+        return isinstance(other, Refusal) and other.code == self.code
+
+    def __hash__(self) -> int:
+        return hash(self.code)
+
+
+def enforce(refusal: Refusal | None) -> None:
+    """Raise the refusal's error, if a rule refused (services call their rule, then this)."""
+    if refusal is not None:
+        raise refusal.error()

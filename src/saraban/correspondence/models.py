@@ -7,20 +7,21 @@ from enum import StrEnum
 from django.conf import settings
 from django.db import models
 
-from .content import LetterContent
-from .kinds import LetterSubtype, LetterType, Secrecy, Urgency
+from saraban.core.labels import Label
+from saraban.regulation.content import LetterContent
+from saraban.regulation.kinds import LetterSubtype, LetterType, Secrecy, Urgency
 
 
 class LetterStatus(models.TextChoices):
-    DRAFT = "draft", "ร่าง / Draft"
-    IN_REVIEW = "in_review", "รอตรวจสอบ / In review"
-    APPROVED = "approved", "อนุมัติแล้ว / Approved"
-    SIGNED = "signed", "ลงนามแล้ว / Signed"
-    NUMBERED = "numbered", "ออกเลขแล้ว / Numbered"
-    SENT = "sent", "ส่งแล้ว / Sent"
-    CLOSED = "closed", "ปิดเรื่อง / Closed"
-    CANCELLED = "cancelled", "ยกเลิก / Cancelled"
-    SUPERSEDED = "superseded", "มีฉบับแก้ไขแทน / Superseded"
+    DRAFT = "draft", Label("ร่าง", "Draft")
+    IN_REVIEW = "in_review", Label("รอตรวจสอบ", "In review")
+    APPROVED = "approved", Label("อนุมัติแล้ว", "Approved")
+    SIGNED = "signed", Label("ลงนามแล้ว", "Signed")
+    NUMBERED = "numbered", Label("ออกเลขแล้ว", "Numbered")
+    SENT = "sent", Label("ส่งแล้ว", "Sent")
+    CLOSED = "closed", Label("ปิดเรื่อง", "Closed")
+    CANCELLED = "cancelled", Label("ยกเลิก", "Cancelled")
+    SUPERSEDED = "superseded", Label("มีฉบับแก้ไขแทน", "Superseded")
 
 
 NUMBERED_STATUSES = (LetterStatus.NUMBERED, LetterStatus.SENT, LetterStatus.CLOSED, LetterStatus.SUPERSEDED)
@@ -85,8 +86,8 @@ class Letter(models.Model):
 
 
 class RecipientKind(models.TextChoices):
-    TO = "to", "ผู้รับ / To"
-    CC = "cc", "สำเนาส่ง / Copy"
+    TO = "to", Label("ผู้รับ", "To")
+    CC = "cc", Label("สำเนาส่ง", "Copy")
 
 
 class LetterRecipient(models.Model):
@@ -108,10 +109,10 @@ class LetterRecipient(models.Model):
 
 
 class ReviewStatus(models.TextChoices):
-    PENDING = "pending", "รอตรวจ / Pending"
-    APPROVED = "approved", "ผ่าน / Approved"
-    RETURNED = "returned", "ส่งกลับแก้ไข / Returned"
-    WITHDRAWN = "withdrawn", "ยกเลิกรอบนี้ / Withdrawn"
+    PENDING = "pending", Label("รอตรวจ", "Pending")
+    APPROVED = "approved", Label("ผ่าน", "Approved")
+    RETURNED = "returned", Label("ส่งกลับแก้ไข", "Returned")
+    WITHDRAWN = "withdrawn", Label("ยกเลิกรอบนี้", "Withdrawn")
 
 
 class ReviewStep(models.Model):

@@ -8,8 +8,6 @@ as before.
 
 from __future__ import annotations
 
-import hashlib
-
 from django.utils import timezone
 
 from saraban.directory.models import Person
@@ -17,8 +15,9 @@ from saraban.documents.models import StoredFile
 from saraban.documents.services import store_file
 from saraban.rendering.letters import render_letter
 from saraban.signatures.methods import PadesSignature, SignerProof
-from saraban.signatures.models import RevocationStatus, Signature, SignatureMethod
+from saraban.signatures.models import RevocationStatus
 from saraban.signatures.selectors import seals_of
+from saraban.signatures.services import record_signature
 
 from .models import Letter
 
@@ -41,9 +40,8 @@ def seal_stamped_letter(letter: Letter, *, actor: Person) -> StoredFile | None:
     position = f"ตราประทับอิเล็กทรอนิกส์ของ{letter.organisation.name_th}"
     pdf = sealing.sign(rendered, actor, SignerProof(""), position=position, at=now)
     stored = store_file(pdf, "application/pdf")
-    Signature.objects.create(
-        letter=letter, signer=actor, role="seal", position_title=position, method=SignatureMethod.PADES,
-        signed_at=now, pdf_sha256=stored.sha256, pdf=stored, certificate=seal, level=sealing.level,
-        rendered_sha256=hashlib.sha256(rendered).hexdigest(),
+    record_signature(
+        letter_id=letter.pk, signer=actor, role="seal", position_title=position, signing=sealing,
+        signed_at=now, signed_pdf=stored, rendered=rendered,
     )
     return stored

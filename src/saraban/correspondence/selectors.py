@@ -4,16 +4,34 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from saraban.access.policy import organisations_of, secrecy_filter
-from saraban.directory.models import Person
+from saraban.access.policy import organisations_of, secrecy_filter, today
+from saraban.directory.models import ActingAppointment, Person
+from saraban.regulation.kinds import LetterType
+from saraban.signatures.models import Signature
 
 from .models import Letter, LetterStatus, ReviewStatus, ReviewStep
 
 
+def acting_signer_filter(person: Person) -> Q:
+    """Approved letters ``person`` signs today as an acting official (รักษาราชการแทน) in the signer's place.
+
+    An appointment in the letter's organisation, for its designated signer or for the post (naming
+    nobody): ``permissions.acting_appointment_for``. Stamped letters are not signed.
+    """
+    day = today()
+    found = Q(pk__in=[])
+    appointments = ActingAppointment.objects.filter(person=person, starts_on__lte=day, ends_on__gte=day)
+    for org_id, for_whom in appointments.values_list("organisation_id", "on_behalf_of_id"):
+        found |= Q(organisation_id=org_id) if for_whom is None else Q(organisation_id=org_id, signer_id=for_whom)
+    return found & Q(status=LetterStatus.APPROVED) & ~Q(type=LetterType.STAMPED)
+
+
 def participant_filter(person: Person) -> Q:
-    """Letters ``person`` takes part in: as author, reviewer or signer."""
+    """Letters ``person`` takes part in: as author, reviewer or signer (designated, acting, or who signed)."""
     reviews = ReviewStep.objects.filter(letter=OuterRef("pk"), reviewer=person)
-    return Q(created_by=person) | Q(signer=person) | Q(Exists(reviews))
+    signed = Signature.objects.filter(letter=OuterRef("pk"), signer=person)
+    return (Q(created_by=person) | Q(signer=person) | Q(Exists(reviews)) | Q(Exists(signed))
+            | acting_signer_filter(person))
 
 
 def letters_visible_to(person: Person) -> QuerySet[Letter]:
@@ -50,8 +68,10 @@ def awaiting_my_review(person: Person) -> QuerySet[Letter]:
 
 
 def awaiting_my_signature(person: Person) -> QuerySet[Letter]:
-    """Approved letters this person signs (acting officials see them through their appointments)."""
-    return letters_visible_to(person).filter(status=LetterStatus.APPROVED, signer=person)
+    """Approved letters this person signs: as their designated signer, or acting in the signer's place
+    (``permissions.can_sign``)."""
+    mine = (Q(signer=person) & ~Q(type=LetterType.STAMPED)) | acting_signer_filter(person)
+    return letters_visible_to(person).filter(status=LetterStatus.APPROVED).filter(mine)
 
 
 def awaiting_number(person: Person, organisation_ids: set[int]) -> QuerySet[Letter]:

@@ -12,46 +12,36 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from saraban.access.policy import has_role
+from saraban.access import refusals
 from saraban.audit.services import record_event
-from saraban.core.errors import FieldProblem, PermissionRefused, StateRefused, ValidationFailed
+from saraban.core.errors import FieldProblem, StateRefused, ValidationFailed, enforce
 from saraban.core.thai import local_date
-from saraban.directory.models import Organisation, Person, Role
+from saraban.directory.models import Organisation, Person
 from saraban.directory.selectors import unit_ids_under
 from saraban.documents.models import StoredFile
 from saraban.registers.models import BookKind, EntryStatus, RegisterEntry
 from saraban.registers.numbering import Allocation, EntryFields
-from saraban.registers.services import cancel_entry, number_template, register_outgoing
+from saraban.registers.services import (
+    cancel_entry,
+    cancel_reservations,
+    confirm_reservation,
+    number_template,
+    register_outgoing,
+    reservation_of,
+)
+from saraban.regulation.content import LetterContent, parse_letter_json
+from saraban.regulation.kinds import DigitStyle, LetterSubtype, LetterType, Secrecy
 
-from .content import LetterContent, check_letter, parse_letter_json
-from .kinds import DigitStyle, LetterSubtype, LetterType, Secrecy
+from .content import check_letter
 from .models import Letter, LetterStatus
+from .permissions import can_cancel, can_correct, can_draft, can_edit, can_number, numberable
 from .sealing import seal_stamped_letter
 from .snapshots import letter_snapshot
 
-EDITABLE_STATUSES = (LetterStatus.DRAFT,)
-NUMBERING_ROLES = (Role.CENTRAL_CLERK, Role.UNIT_CLERK)
+# Who may do what is decided by the rules in ``permissions``; each service enforces its rule.
 
-
-def numberable(letter: Letter) -> bool:
-    """Whether the letter's state allows numbering: signed, or approved for a stamped letter (no signer)."""
-    if letter.status == LetterStatus.SIGNED:
-        return True
-    return letter.status == LetterStatus.APPROVED and letter.type == LetterType.STAMPED
 # Fields fixed once the number is issued (a correction is a new, superseding letter).
 FIXED_AFTER_NUMBERING = ("number", "date", "subject")
-
-
-DRAFTERS = (Role.OFFICER, Role.UNIT_CLERK, Role.CENTRAL_CLERK, Role.SIGNER, Role.REVIEWER)
-
-
-def require_author_or_clerk(letter: Letter, actor: Person) -> None:
-    """Refuse unless ``actor`` wrote the letter or is a registry clerk of its organisation."""
-    if actor.pk != letter.created_by_id and not has_role(actor, letter.organisation_id, *NUMBERING_ROLES):
-        raise PermissionRefused(
-            code="letter.not_author", message_th="เฉพาะผู้จัดทำหนังสือหรือเจ้าหน้าที่สารบรรณทำรายการนี้ได้",
-            message_en="Only the letter's author or a registry clerk can do this",
-        )
 
 
 def _with_issuer(content: LetterContent, organisation: Organisation, owner_unit: Organisation | None) -> LetterContent:
@@ -118,11 +108,7 @@ def create_letter(
     supersedes: Letter | None = None,
 ) -> Letter:
     """Write a new draft letter of ``organisation``; it is checked against the rules of its type."""
-    if not has_role(author, organisation, *DRAFTERS):
-        raise PermissionRefused(
-            code="letter.not_a_drafter", message_th="ท่านไม่มีบทบาทที่จัดทำหนังสือของหน่วยงานนี้ได้",
-            message_en="You hold no role that lets you write letters for this organisation",
-        )
+    enforce(can_draft(author, organisation))
     _require_own_unit(organisation, owner_unit)
     parsed = content if isinstance(content, LetterContent) else parse_letter_json(content)
     parsed = _with_issuer(parsed.model_copy(update={"number": "", "date": None}), organisation, owner_unit)
@@ -143,21 +129,14 @@ def create_letter(
 def update_letter(letter: Letter, changes: dict[str, Any], *, actor: Person) -> Letter:
     """Change fields of a draft. After numbering, number, date and subject are fixed (C2)."""
     letter = Letter.objects.select_for_update().select_related("organisation").get(pk=letter.pk)
-    require_author_or_clerk(letter, actor)
-    if letter.is_numbered:
+    refused = can_edit(actor, letter)
+    if refused == refusals.LETTER_FIXED_AFTER_NUMBERING:  # name the fields that cannot change
         fixed = [f for f in FIXED_AFTER_NUMBERING if f in changes]
         raise StateRefused(
-            code="letter.fixed_after_numbering",
-            message_th="หนังสือออกเลขแล้ว แก้ไขเลขที่ วันที่ และเรื่องไม่ได้ ให้จัดทำหนังสือฉบับแก้ไขแทน",
-            message_en="The letter is numbered: its number, date and subject cannot change; write a correction",
+            code=refused.code, message_th=refused.message_th, message_en=refused.message_en,
             problems=[FieldProblem(f, "fixed", "แก้ไขไม่ได้หลังออกเลข", "fixed after numbering") for f in fixed],
         )
-    if letter.status not in EDITABLE_STATUSES:
-        raise StateRefused(
-            code="letter.not_editable",
-            message_th=f"หนังสือสถานะ “{letter.get_status_display()}” แก้ไขไม่ได้",
-            message_en=f"A letter in state “{letter.get_status_display()}” cannot be edited",
-        )
+    enforce(refused)
     for forbidden in ("number", "date"):
         if forbidden in changes:
             raise ValidationFailed([FieldProblem(
@@ -208,24 +187,21 @@ def issue_number(letter: Letter, *, actor: Person, at: dt.datetime | None = None
     """
     moment = at or timezone.now()
     letter = Letter.objects.select_related("organisation").get(pk=letter.pk)
-    if not has_role(actor, letter.organisation, *NUMBERING_ROLES):
-        raise PermissionRefused(
-            code="letter.not_registry", message_th="เฉพาะเจ้าหน้าที่สารบรรณออกเลขหนังสือได้",
-            message_en="Only a registry clerk can number letters",
-        )
+    refused = can_number(actor, letter)
+    if refused == refusals.LETTER_ALREADY_NUMBERED:
+        return letter  # a repeated request (many at once): the letter keeps its one number
+    enforce(refused)
     content = letter.letter_content
     kind = book_kind_for(content)
     today = local_date(moment)
-    if not letter.is_numbered:
-        _require_numberable(letter)
-    if not letter.is_numbered and kind is not None:
+    if kind is not None:
         provisional = number_template(kind, content.issuer.letter_code, moment).replace("{n}", "1")
         check_letter(content.model_copy(update={"number": provisional, "date": today}), issued=True)
     with transaction.atomic():
         letter = Letter.objects.select_for_update().select_related("organisation").get(pk=letter.pk)
         if letter.is_numbered:
             return letter
-        entry = _require_numberable(letter)
+        entry = _require_numberable(letter, actor)
         existing = Allocation(entry.pk, entry.book_id, entry.number, entry.letter_number) if entry else None
         content = letter.letter_content
         if existing is None and kind is not None:
@@ -260,15 +236,11 @@ def issue_number(letter: Letter, *, actor: Person, at: dt.datetime | None = None
     return letter
 
 
-def _require_numberable(letter: Letter) -> RegisterEntry | None:
+def _require_numberable(letter: Letter, actor: Person) -> RegisterEntry | None:
     """The letter's active register entry, if it has one; ``StateRefused`` when it cannot be numbered."""
     entry = RegisterEntry.objects.filter(letter=letter, status=EntryStatus.ACTIVE).first()
-    if entry is None and not numberable(letter):
-        raise StateRefused(
-            code="letter.not_numberable",
-            message_th=f"ออกเลขหนังสือสถานะ “{letter.get_status_display()}” ไม่ได้",
-            message_en=f"A letter in state “{letter.get_status_display()}” cannot be numbered",
-        )
+    if entry is None and not numberable(letter):  # changed since the rule was asked, before the lock
+        enforce(can_number(actor, letter))
     return entry
 
 
@@ -285,12 +257,14 @@ def _supersede(letter: Letter, actor: Person) -> None:
 def draw_number_at_signing(
     letter: Letter, content: LetterContent, *, actor: Person, at: dt.datetime
 ) -> tuple[LetterContent, int | None]:
-    """Draw the number and date of a letter signed with PKI, inside the signing transaction.
+    """Reserve the number and date of a letter about to be signed with PKI (จองเลข).
 
     A PAdES-signed PDF cannot change afterwards, so such a letter is numbered as it is signed (the
     registry clerk's numbering step is skipped). Returns the content with its number and date, and the
-    register entry's id. The caller holds the letter's row lock; a failure later in the transaction
-    rolls the number back, so none is burnt.
+    reserved register entry's id. The caller holds the letter's row lock in a short transaction that
+    commits before the letter is signed, so the book is not locked while a TSA or OCSP server answers;
+    ``finish_numbering_at_signing`` then makes the number the letter's, or ``release_signing_number``
+    cancels it (it stays in the register marked ยกเลิก: no gap, no duplicate).
     """
     kind = book_kind_for(content)
     today = local_date(at)
@@ -300,7 +274,7 @@ def draw_number_at_signing(
     check_letter(content.model_copy(update={"number": provisional, "date": today}), issued=True)
     allocation = register_outgoing(
         letter.organisation_id, kind, letter_code=content.issuer.letter_code, at=at,
-        actor_label=f"{actor.display_name} (ลงนามดิจิทัล)",
+        actor_label=f"{actor.display_name} (ลงนามดิจิทัล)", reserve=True,
         fields=EntryFields(
             letter_date=today, sender=content.owner_unit or content.issuer.name, recipient=content.recipient,
             subject=content.subject, letter_id=letter.pk, registered_by_id=actor.pk,
@@ -309,10 +283,37 @@ def draw_number_at_signing(
     return content.model_copy(update={"number": allocation.letter_number, "date": today}), allocation.entry_id
 
 
+def signing_number_reserved_at(letter: Letter) -> dt.datetime | None:
+    """When a PKI signature still in progress reserved the letter's number, if one did."""
+    entry = reservation_of(letter.pk)
+    return entry.registered_at if entry is not None else None
+
+
+def keep_signing_number(entry_id: int | None, *, actor: Person) -> None:
+    """Make the reserved number the letter's, first thing as its signed PDF is recorded.
+
+    ``StateRefused`` when the reservation was cancelled meanwhile (the letter was returned or cancelled
+    while it was being signed, or another attempt found it abandoned): nothing is recorded then.
+    """
+    if entry_id is not None and not confirm_reservation(entry_id, actor=actor):
+        enforce(refusals.LETTER_NUMBER_RESERVATION_LOST)
+
+
+def release_signing_number(
+    letter_id: int, *, reason: str, actor: Person | None = None, entry_id: int | None = None
+) -> int:
+    """Cancel the number reserved for a PKI signature that will not be recorded (it stays, ยกเลิก).
+
+    ``entry_id``: only that reservation; without it, every reservation of the letter.
+    """
+    return cancel_reservations(letter_id, reason=reason, actor=actor, entry_id=entry_id)
+
+
 def finish_numbering_at_signing(
     letter: Letter, content: LetterContent, *, actor: Person, entry_id: int | None, pdf: StoredFile
 ) -> Letter:
-    """Record the number drawn by ``draw_number_at_signing``: the letter is numbered with its signed PDF."""
+    """Record the number reserved by ``draw_number_at_signing`` (once ``keep_signing_number`` kept it):
+    the letter is numbered with its signed PDF."""
     before = letter_snapshot(letter)
     _copy_columns(letter, content)
     letter.status = LetterStatus.NUMBERED
@@ -331,17 +332,11 @@ def finish_numbering_at_signing(
 def cancel_letter(letter: Letter, *, reason: str, actor: Person) -> Letter:
     """Cancel a letter; its number, if any, stays in the register marked ยกเลิก."""
     letter = Letter.objects.select_for_update().select_related("organisation").get(pk=letter.pk)
-    require_author_or_clerk(letter, actor)
-    if letter.status in (LetterStatus.CANCELLED, LetterStatus.SUPERSEDED, LetterStatus.SENT, LetterStatus.CLOSED):
-        raise StateRefused(
-            code="letter.not_cancellable",
-            message_th=f"ยกเลิกหนังสือสถานะ “{letter.get_status_display()}” ไม่ได้",
-            message_en=f"A letter in state “{letter.get_status_display()}” cannot be cancelled",
-        )
+    enforce(can_cancel(actor, letter))
     if not reason.strip():
         raise ValidationFailed([FieldProblem("reason", "required", "ต้องระบุเหตุผล", "A reason is required")])
     before = letter_snapshot(letter)
-    for entry in RegisterEntry.objects.filter(letter=letter, status=EntryStatus.ACTIVE):
+    for entry in RegisterEntry.objects.filter(letter=letter, status__in=(EntryStatus.ACTIVE, EntryStatus.RESERVED)):
         cancel_entry(entry, reason=reason, actor=actor)
     letter.status = LetterStatus.CANCELLED
     letter.save(update_fields=["status", "updated_at"])
@@ -353,18 +348,10 @@ def cancel_letter(letter: Letter, *, reason: str, actor: Person) -> Letter:
 
 
 def start_correction(letter: Letter, *, actor: Person) -> Letter:
-    """A new draft that will supersede a numbered letter once it is numbered itself (C2)."""
-    if not letter.is_numbered or letter.status == LetterStatus.SUPERSEDED:
-        raise StateRefused(
-            code="letter.not_correctable",
-            message_th="จัดทำฉบับแก้ไขได้เฉพาะหนังสือที่ออกเลขแล้วและยังไม่มีฉบับแก้ไข",
-            message_en="Only a numbered letter that has not been superseded can be corrected",
-        )
-    if Letter.objects.filter(supersedes=letter).exists():
-        raise StateRefused(
-            code="letter.correction_exists", message_th="มีร่างฉบับแก้ไขของหนังสือนี้อยู่แล้ว",
-            message_en="A correction of this letter already exists",
-        )
+    """A new draft that will supersede a numbered letter once it is numbered itself (C2): its author or a
+    registry clerk starts it (``permissions.can_correct``)."""
+    letter = Letter.objects.select_related("organisation").get(pk=letter.pk)
+    enforce(can_correct(actor, letter))
     content = letter.letter_content
     return create_letter(
         letter.organisation, content, author=actor, owner_unit=letter.owner_unit, supersedes=letter

@@ -7,42 +7,59 @@ English, with a stable code), writes the change and its audit event in one trans
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from django.db import transaction
 from django.utils import timezone
 
+from saraban.access import refusals
 from saraban.access.policy import has_role, has_role_within, today
 from saraban.audit.services import record_event
-from saraban.core.errors import FieldProblem, PermissionRefused, StateRefused, ValidationFailed
+from saraban.core.errors import FieldProblem, SarabanError, ValidationFailed, enforce
+from saraban.core.labels import pair
 from saraban.core.thai import format_thai_datetime
 from saraban.directory.models import Organisation, Person, Role
-from saraban.directory.selectors import acting_appointments, current_roles
+from saraban.directory.selectors import current_roles
 from saraban.documents.models import StoredFile
 from saraban.documents.services import store_file
+from saraban.regulation.content import LetterContent
+from saraban.regulation.kinds import LetterType
 from saraban.rendering.letters import render_letter, render_letter_with_signature_room
+from saraban.rendering.printable import unrenderable_problems
 from saraban.signatures.methods import PadesSignature, SignerProof, SigningMethod, signing_method
 from saraban.signatures.models import Signature, SignatureMethod, SigningCertificate
+from saraban.signatures.services import record_signature
 
 from .content import check_letter
-from .kinds import LetterType
 from .models import Letter, LetterRecipient, LetterStatus, RecipientKind, ReviewStatus, ReviewStep
-from .printable import unrenderable_problems
-from .services import DRAFTERS, draw_number_at_signing, finish_numbering_at_signing, require_author_or_clerk
+from .permissions import (
+    acting_appointment_for,
+    can_approve,
+    can_close,
+    can_return,
+    can_set_recipients,
+    can_sign,
+    can_submit,
+    current_step,
+)
+from .services import (
+    draw_number_at_signing,
+    finish_numbering_at_signing,
+    keep_signing_number,
+    release_signing_number,
+    signing_number_reserved_at,
+)
 from .snapshots import letter_snapshot
 
-
-def _refuse_state(letter: Letter, action_th: str, action_en: str) -> StateRefused:
-    return StateRefused(
-        code="letter.wrong_state",
-        message_th=f"{action_th}ไม่ได้ เพราะหนังสืออยู่ในสถานะ “{letter.get_status_display().split(' / ')[0]}”",
-        message_en=f"Cannot {action_en}: the letter is “{letter.get_status_display().split(' / ')[-1]}”",
-    )
+log = logging.getLogger(__name__)
 
 
-def _refuse_person(code: str, th: str, en: str) -> PermissionRefused:
-    return PermissionRefused(code=code, message_th=th, message_en=en)
+def _refuse_state(letter: Letter, action_th: str, action_en: str) -> SarabanError:
+    """``letter.wrong_state`` for a state that changed under a step already allowed (seen again under a lock)."""
+    state = pair(LetterStatus(letter.status).label)
+    return refusals.LETTER_WRONG_STATE.format(action=(action_th, action_en), state=state).error()
 
 
 def _locked(letter: Letter) -> Letter:
@@ -56,18 +73,11 @@ def _audit(letter: Letter, action: str, actor: Person, before: dict[str, object]
     )
 
 
-def may_draft(person: Person, organisation: Organisation) -> bool:
-    """Whether ``person`` may write letters for ``organisation``."""
-    return has_role(person, organisation, *DRAFTERS)
-
-
 @transaction.atomic
 def set_recipients(letter: Letter, to: Sequence[Organisation], cc: Sequence[Organisation], *, actor: Person) -> None:
     """Choose the organisations a draft goes to (and copies to)."""
     letter = _locked(letter)
-    require_author_or_clerk(letter, actor)
-    if letter.status != LetterStatus.DRAFT:
-        raise _refuse_state(letter, "เปลี่ยนผู้รับ", "change the recipients")
+    enforce(can_set_recipients(actor, letter))
     seen: set[int] = set()
     rows: list[LetterRecipient] = []
     for kind, orgs in ((RecipientKind.TO, to), (RecipientKind.CC, cc)):
@@ -88,10 +98,7 @@ def set_recipients(letter: Letter, to: Sequence[Organisation], cc: Sequence[Orga
 def submit_for_review(letter: Letter, *, actor: Person, reviewers: Sequence[Person], signer: Person | None) -> Letter:
     """Send a draft to its reviewers in order (or straight to approved when there are none)."""
     letter = _locked(letter)
-    if letter.status != LetterStatus.DRAFT:
-        raise _refuse_state(letter, "ส่งตรวจ", "submit for review")
-    if actor.pk != letter.created_by_id and not may_draft(actor, letter.organisation):
-        raise _refuse_person("letter.not_author", "เฉพาะผู้จัดทำหนังสือส่งตรวจได้", "Only the author can submit")
+    enforce(can_submit(actor, letter))
     content = letter.letter_content
     if content.type is not LetterType.STAMPED:
         if signer is None:
@@ -122,20 +129,13 @@ def submit_for_review(letter: Letter, *, actor: Person, reviewers: Sequence[Pers
     return letter
 
 
-def current_step(letter: Letter) -> ReviewStep | None:
-    """The review step waiting for a decision, if any."""
-    return letter.review_steps.filter(status=ReviewStatus.PENDING).order_by("round", "position").first()
-
-
 @transaction.atomic
 def approve_review(letter: Letter, *, actor: Person, comment: str = "") -> Letter:
     """The current reviewer passes the letter on (to the next reviewer, or approved)."""
     letter = _locked(letter)
-    if letter.status != LetterStatus.IN_REVIEW:
-        raise _refuse_state(letter, "ผ่านการตรวจ", "approve")
+    enforce(can_approve(actor, letter))
     step = current_step(letter)
-    if step is None or step.reviewer_id != actor.pk:
-        raise _refuse_person("review.not_your_turn", "ยังไม่ถึงลำดับการตรวจของท่าน", "It is not your turn to review")
+    assert step is not None  # the rule saw the actor's turn
     before = letter_snapshot(letter)
     step.status, step.comment, step.decided_at = ReviewStatus.APPROVED, comment.strip(), timezone.now()
     step.save()
@@ -150,16 +150,13 @@ def approve_review(letter: Letter, *, actor: Person, comment: str = "") -> Lette
 def return_for_changes(letter: Letter, *, actor: Person, comment: str) -> Letter:
     """The current reviewer (or the signer) sends the letter back to its author with a reason."""
     letter = _locked(letter)
-    if letter.status not in (LetterStatus.IN_REVIEW, LetterStatus.APPROVED):
-        raise _refuse_state(letter, "ส่งกลับแก้ไข", "return")
+    enforce(can_return(actor, letter))
     if not comment.strip():
         raise ValidationFailed([FieldProblem("comment", "required", "ต้องระบุสิ่งที่ต้องแก้ไข", "Say what to change")])
     step = current_step(letter)
-    if letter.status == LetterStatus.IN_REVIEW:
-        if step is None or step.reviewer_id != actor.pk:
-            raise _refuse_person("review.not_your_turn", "ยังไม่ถึงลำดับการตรวจของท่าน", "It is not your turn to review")
-    elif not _may_sign(letter, actor):
-        raise _refuse_person("letter.not_signer", "ท่านไม่ใช่ผู้ลงนามหนังสือฉบับนี้", "You do not sign this letter")
+    # A PKI signature in progress will not be recorded: its reserved number is cancelled first (the
+    # lock order of numbering: book, then audit chain), and stays in the register marked ยกเลิก.
+    release_signing_number(letter.pk, reason="ส่งกลับแก้ไขระหว่างลงนาม", actor=actor)
     before = letter_snapshot(letter)
     if step is not None:
         step.status, step.comment, step.decided_at = ReviewStatus.RETURNED, comment.strip(), timezone.now()
@@ -172,16 +169,10 @@ def return_for_changes(letter: Letter, *, actor: Person, comment: str) -> Letter
     return letter
 
 
-def _acting_line(letter: Letter, actor: Person, on: dt.date) -> str | None:
+def _acting_line(letter: Letter, actor: Person) -> str | None:
     """The acting line if ``actor`` signs in place of the designated signer today, else ``None``."""
-    for appointment in acting_appointments(actor, letter.organisation, on):
-        if appointment.on_behalf_of_id in (None, letter.signer_id):
-            return appointment.signature_line
-    return None
-
-
-def _may_sign(letter: Letter, actor: Person) -> bool:
-    return actor.pk == letter.signer_id or _acting_line(letter, actor, today()) is not None
+    appointment = acting_appointment_for(actor, letter)
+    return appointment.signature_line if appointment is not None else None
 
 
 def _position_of(person: Person, organisation: Organisation) -> str:
@@ -228,65 +219,139 @@ def _signing_method(
     return PadesSignature.for_signer(certificate, actor, letter.organisation_id)
 
 
+@dataclass(frozen=True)
+class _Signing:
+    """What signing one letter writes, worked out under the letter's lock before it is signed."""
+
+    content: LetterContent  # with the signer block (and, for PKI, the reserved number and date)
+    position: str
+    acting: str | None
+    moment: dt.datetime
+    entry_id: int | None = None  # the number reserved for a PKI signature
+
+
+def _prepare(letter: Letter, actor: Person, signing: SigningMethod) -> _Signing:
+    """Check that ``actor`` may sign the locked ``letter`` now and fill its signer block."""
+    enforce(can_sign(actor, letter))
+    unprintable = unrenderable_problems(letter.letter_content)  # a draft saved before the check
+    if unprintable:
+        raise ValidationFailed(unprintable)
+    moment = timezone.now()
+    acting = None if actor.pk == letter.signer_id else _acting_line(letter, actor)
+    content = letter.letter_content
+    position = _position_of(actor, letter.organisation) or content.signer.position
+    signer_block = content.signer.model_copy(update={
+        "name": actor.display_name,
+        "position": position,
+        "acting_for": acting if acting is not None else content.signer.acting_for,
+        # A PAdES signature draws its own stamp (name, position, date, QR code) in the blank room.
+        "mark": "" if isinstance(signing, PadesSignature) else f"ลงนามอิเล็กทรอนิกส์ {format_thai_datetime(moment)}",
+    })
+    return _Signing(content.model_copy(update={"signer": signer_block}), position, acting, moment)
+
+
 def _sign(letter: Letter, *, actor: Person, proof: SignerProof, signing: SigningMethod) -> Signature:
+    if signing.numbers_on_signing:
+        return _sign_reserving_the_number(letter, actor=actor, proof=proof, signing=signing)
     with transaction.atomic():
         letter = _locked(letter)
-        if letter.status != LetterStatus.APPROVED:
-            raise _refuse_state(letter, "ลงนาม", "sign")
-        unprintable = unrenderable_problems(letter.letter_content)  # a draft saved before the check
-        if unprintable:
-            raise ValidationFailed(unprintable)
-        if letter.letter_content.type is LetterType.STAMPED:
-            raise StateRefused(
-                code="letter.stamped_not_signed", message_th="หนังสือประทับตราไม่ต้องลงนาม ให้ออกเลขได้เลย",
-                message_en="A stamped letter is not signed; number it directly",
-            )
-        moment = timezone.now()
-        acting = None if actor.pk == letter.signer_id else _acting_line(letter, actor, today())
-        if actor.pk != letter.signer_id and acting is None:
-            raise _refuse_person("letter.not_signer", "ท่านไม่ใช่ผู้ลงนามหนังสือฉบับนี้", "You do not sign this letter")
-        content = letter.letter_content
-        position = _position_of(actor, letter.organisation) or content.signer.position
-        signer_block = content.signer.model_copy(update={
-            "name": actor.display_name,
-            "position": position,
-            "acting_for": acting if acting is not None else content.signer.acting_for,
-            # A PAdES signature draws its own stamp (name, position, date, QR code) in the blank room.
-            "mark": "" if isinstance(signing, PadesSignature) else f"ลงนามอิเล็กทรอนิกส์ {format_thai_datetime(moment)}",
-        })
-        signed_content = content.model_copy(update={"signer": signer_block})
-        entry_id = None
-        if signing.numbers_on_signing:  # drawn first: the lock order of the numbering service
-            signed_content, entry_id = draw_number_at_signing(letter, signed_content, actor=actor, at=moment)
-        room = None
-        if isinstance(signing, PadesSignature):
-            rendered, room = render_letter_with_signature_room(signed_content)
-        else:
-            rendered = render_letter(signed_content)
+        prepared = _prepare(letter, actor, signing)
+        rendered = render_letter(prepared.content)
         # The signing method checks the proof (re-authentication) before anything is written.
-        pdf = signing.sign(rendered, actor, proof, position=position, at=moment, room=room)
-        stored = store_file(pdf, "application/pdf")
-        before = letter_snapshot(letter)
-        letter.content = signed_content.model_dump(mode="json")
-        letter.status = LetterStatus.SIGNED
-        letter.pdf = stored
-        letter.save()
-        pades = isinstance(signing, PadesSignature)
-        signature = Signature.objects.create(
-            letter=letter, signer=actor, role=Role.SIGNER, position_title=position,
-            acting_line=signer_block.acting_for if acting is not None else "", method=signing.method,
-            signed_at=moment, pdf_sha256=stored.sha256, pdf=stored,
-            certificate=signing.certificate if isinstance(signing, PadesSignature) else None,
-            level=signing.level if isinstance(signing, PadesSignature) else "",
-            rendered_sha256=hashlib.sha256(rendered).hexdigest() if pades else "",
-        )
-        _audit(letter, "letter.signed", actor, before, signature=signature.pk, pdf_sha256=stored.sha256,
-               method=signing.method, acting=acting or "")
-        if signing.numbers_on_signing:
-            finish_numbering_at_signing(letter, signed_content, actor=actor, entry_id=entry_id, pdf=stored)
-        if isinstance(signing, PadesSignature) and signing.level != "B-B":
-            organisation_id = letter.organisation_id
-            transaction.on_commit(lambda: _archive(stored, organisation_id))
+        pdf = signing.sign(rendered, actor, proof, position=prepared.position, at=prepared.moment)
+        return _record(letter, prepared, rendered, pdf, actor=actor, signing=signing)
+
+
+# A number reserved for a PKI signature that has waited this long for its signed PDF is taken for
+# abandoned (the process that was signing ended) and cancelled by the next attempt to sign the letter.
+STALE_RESERVATION = dt.timedelta(minutes=2)
+
+
+def _sign_reserving_the_number(
+    letter: Letter, *, actor: Person, proof: SignerProof, signing: SigningMethod
+) -> Signature:
+    """Sign with PKI: reserve the number (short transaction), sign with no lock held, then record.
+
+    The book's row lock is held only while the number is reserved, never while the signature waits on
+    a TSA or OCSP server. If the signing fails, or the letter was returned or cancelled meanwhile, the
+    reserved number is cancelled: it stays in the register marked ยกเลิก (no gap, no duplicate).
+    """
+    reserved = _reserve_number(letter, actor, signing)
+    if reserved is None:  # an abandoned reservation was in the way: cancel it (lock order), then reserve
+        _drop_abandoned_reservation(letter, actor)
+        reserved = _reserve_number(letter, actor, signing)
+    if reserved is None:
+        raise _signing_in_progress()
+    letter, prepared = reserved
+    entry_id = prepared.entry_id
+    try:
+        rendered, room = render_letter_with_signature_room(prepared.content)
+        pdf = signing.sign(rendered, actor, proof, position=prepared.position, at=prepared.moment, room=room)
+        with transaction.atomic():
+            letter = _locked(letter)
+            if letter.status != LetterStatus.APPROVED:  # returned or cancelled while it was being signed
+                raise _refuse_state(letter, "ลงนาม", "sign")
+            keep_signing_number(entry_id, actor=actor)
+            return _record(letter, prepared, rendered, pdf, actor=actor, signing=signing)
+    except BaseException:
+        try:
+            if entry_id is not None:  # this attempt's own number only (a later attempt may hold another)
+                release_signing_number(letter.pk, reason="ลงนามดิจิทัลไม่สำเร็จ", actor=actor, entry_id=entry_id)
+        except Exception:  # the signing's own failure is the one to report
+            log.exception("letter %s: the number reserved for signing could not be cancelled", letter.pk)
+        raise
+
+
+def _signing_in_progress() -> SarabanError:
+    return refusals.LETTER_SIGNING_IN_PROGRESS.error()
+
+
+def _reserve_number(letter: Letter, actor: Person, signing: SigningMethod) -> tuple[Letter, _Signing] | None:
+    """Check and reserve the letter's number in one short transaction; ``None`` when an abandoned
+    reservation must be cancelled first (``StateRefused`` when another signature is in progress)."""
+    with transaction.atomic():
+        letter = _locked(letter)
+        prepared = _prepare(letter, actor, signing)
+        reserved_at = signing_number_reserved_at(letter)
+        if reserved_at is not None:
+            if reserved_at >= timezone.now() - STALE_RESERVATION:
+                raise _signing_in_progress()
+            return None
+        content, entry_id = draw_number_at_signing(letter, prepared.content, actor=actor, at=prepared.moment)
+        return letter, replace(prepared, content=content, entry_id=entry_id)
+
+
+def _drop_abandoned_reservation(letter: Letter, actor: Person) -> None:
+    """Cancel a number reserved for this letter by a PKI signature that never finished."""
+    with transaction.atomic():
+        letter = _locked(letter)
+        reserved_at = signing_number_reserved_at(letter)
+        if reserved_at is not None and reserved_at < timezone.now() - STALE_RESERVATION:
+            release_signing_number(letter.pk, reason="ลงนามดิจิทัลค้างไม่เสร็จ", actor=actor)
+
+
+def _record(
+    letter: Letter, prepared: _Signing, rendered: bytes, pdf: bytes, *, actor: Person, signing: SigningMethod
+) -> Signature:
+    """Write the signed letter, its signature and their audit events (inside the caller's transaction)."""
+    stored = store_file(pdf, "application/pdf")
+    before = letter_snapshot(letter)
+    letter.content = prepared.content.model_dump(mode="json")
+    letter.status = LetterStatus.SIGNED
+    letter.pdf = stored
+    letter.save()
+    signature = record_signature(
+        letter_id=letter.pk, signer=actor, role=Role.SIGNER, position_title=prepared.position,
+        acting_line=prepared.content.signer.acting_for if prepared.acting is not None else "",
+        signing=signing, signed_at=prepared.moment, signed_pdf=stored, rendered=rendered,
+    )
+    _audit(letter, "letter.signed", actor, before, signature=signature.pk,
+           pdf_sha256=stored.sha256, method=signing.method, acting=prepared.acting or "")
+    if signing.numbers_on_signing:
+        finish_numbering_at_signing(letter, prepared.content, actor=actor, entry_id=prepared.entry_id, pdf=stored)
+    if isinstance(signing, PadesSignature) and signing.level != "B-B":
+        organisation_id = letter.organisation_id
+        transaction.on_commit(lambda: _archive(stored, organisation_id))
     return signature
 
 
@@ -301,14 +366,23 @@ def _archive(stored: StoredFile, organisation_id: int) -> None:
 def close_letter(letter: Letter, *, actor: Person) -> Letter:
     """Close a sent letter's file (ปิดเรื่อง)."""
     letter = _locked(letter)
-    if letter.status != LetterStatus.SENT:
-        raise _refuse_state(letter, "ปิดเรื่อง", "close")
-    if actor.pk != letter.created_by_id and not has_role(actor, letter.organisation, Role.CENTRAL_CLERK):
-        raise _refuse_person("letter.not_author", "เฉพาะผู้จัดทำหรือสารบรรณกลางปิดเรื่องได้",
-                             "Only the author or the central registry can close it")
+    enforce(can_close(actor, letter))
     before = letter_snapshot(letter)
     letter.status = LetterStatus.CLOSED
     letter.save()
     _audit(letter, "letter.closed", actor, before)
     return letter
 
+
+
+def mark_sent(letter: Letter, *, pdf: StoredFile) -> Letter:
+    """Record that the numbered ``letter`` went to its recipients as ``pdf`` (ส่งแล้ว).
+
+    Exchange calls it inside its sending transaction, with the letter locked; the event ``letter.sent``
+    (with the recipients) is exchange's.
+    """
+    if letter.status != LetterStatus.NUMBERED:
+        raise _refuse_state(letter, "ส่ง", "send")
+    Letter.objects.filter(pk=letter.pk).update(status=LetterStatus.SENT, pdf=pdf)
+    letter.refresh_from_db()
+    return letter

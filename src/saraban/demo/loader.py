@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
-from saraban.correspondence.kinds import LetterType, Secrecy, Urgency
+from saraban.core.labels import pair
 from saraban.correspondence.models import Letter
 from saraban.correspondence.services import cancel_letter, create_letter, issue_number
 from saraban.correspondence.workflow import (
@@ -32,6 +32,7 @@ from saraban.directory.services import (
 from saraban.exchange.models import Dispatch
 from saraban.exchange.services import send_letter
 from saraban.inbox import services as inbox
+from saraban.regulation.kinds import LetterType, Secrecy, Urgency
 from saraban.signatures.methods import SignerProof
 from saraban.signatures.models import SigningCertificate
 
@@ -101,7 +102,7 @@ def load_demo(password: str, *, letters_per_org: int = 25, seed: int = 2569) -> 
 
     load_rollout_demo(password)
     people = [
-        (p.username, p.name_th, r.get_role_display().split(" / ")[0], r.organisation.name_th)
+        (p.username, p.name_th, pair(r.get_role_display())[0], r.organisation.name_th)
         for p in Person.objects.filter(username__in=[u for u, *_ in PEOPLE]).order_by("username")
         for r in p.roles.select_related("organisation")
     ]

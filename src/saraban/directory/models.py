@@ -8,6 +8,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 
+from saraban.core.labels import Label
+
 
 class Province(models.Model):
     """One of Thailand's 77 provinces (code from the Department of Provincial Administration)."""
@@ -25,16 +27,16 @@ class Province(models.Model):
 
 
 class OrganisationKind(models.TextChoices):
-    MINISTRY = "ministry", "กระทรวง / Ministry"
-    DEPARTMENT = "department", "กรมหรือเทียบเท่า / Department"
-    DIVISION = "division", "กอง สำนัก หรือหน่วยงานภายใน / Division or unit"
-    PROVINCIAL_OFFICE = "provincial_office", "ราชการส่วนภูมิภาค (จังหวัด) / Provincial office"
-    DISTRICT_OFFICE = "district_office", "อำเภอ / District office"
-    PAO = "pao", "องค์การบริหารส่วนจังหวัด (อบจ.) / Provincial administrative organisation"
-    MUNICIPALITY = "municipality", "เทศบาล / Municipality"
-    SAO = "sao", "องค์การบริหารส่วนตำบล (อบต.) / Subdistrict administrative organisation"
-    SPECIAL_LAO = "special_lao", "องค์กรปกครองส่วนท้องถิ่นรูปแบบพิเศษ / Special local administration"
-    STATE_BODY = "state_body", "หน่วยงานของรัฐอื่น / Other state body"
+    MINISTRY = "ministry", Label("กระทรวง", "Ministry")
+    DEPARTMENT = "department", Label("กรมหรือเทียบเท่า", "Department")
+    DIVISION = "division", Label("กอง สำนัก หรือหน่วยงานภายใน", "Division or unit")
+    PROVINCIAL_OFFICE = "provincial_office", Label("ราชการส่วนภูมิภาค (จังหวัด)", "Provincial office")
+    DISTRICT_OFFICE = "district_office", Label("อำเภอ", "District office")
+    PAO = "pao", Label("องค์การบริหารส่วนจังหวัด (อบจ.)", "Provincial administrative organisation")
+    MUNICIPALITY = "municipality", Label("เทศบาล", "Municipality")
+    SAO = "sao", Label("องค์การบริหารส่วนตำบล (อบต.)", "Subdistrict administrative organisation")
+    SPECIAL_LAO = "special_lao", Label("องค์กรปกครองส่วนท้องถิ่นรูปแบบพิเศษ", "Special local administration")
+    STATE_BODY = "state_body", Label("หน่วยงานของรัฐอื่น", "Other state body")
 
     @classmethod
     def lao_kinds(cls) -> tuple[OrganisationKind, ...]:
@@ -45,11 +47,11 @@ class OrganisationKind(models.TextChoices):
 class ProgrammeCategory(models.TextChoices):
     """The groups the e-Document roll-out programme reports on (seed document, agenda 1)."""
 
-    MHESI = "mhesi", "หน่วยงานในสังกัด อว. / MHESI agency"
-    OPM = "opm", "หน่วยงานในสังกัดสำนักนายกรัฐมนตรี / Under the Office of the Prime Minister"
-    LAO = "lao", "องค์กรปกครองส่วนท้องถิ่น / LAO"
-    DEPARTMENT = "department", "ส่วนราชการระดับกรม / Department-level agency"
-    OTHER = "other", "อื่น ๆ / Other"
+    MHESI = "mhesi", Label("หน่วยงานในสังกัด อว.", "MHESI agency")
+    OPM = "opm", Label("หน่วยงานในสังกัดสำนักนายกรัฐมนตรี", "Under the Office of the Prime Minister")
+    LAO = "lao", Label("องค์กรปกครองส่วนท้องถิ่น", "LAO")
+    DEPARTMENT = "department", Label("ส่วนราชการระดับกรม", "Department-level agency")
+    OTHER = "other", Label("อื่น ๆ", "Other")
 
 
 class Organisation(models.Model):
@@ -105,13 +107,13 @@ class Person(AbstractUser):
 
 
 class Role(models.TextChoices):
-    CENTRAL_CLERK = "central_clerk", "สารบรรณกลาง / Central registry clerk"
-    UNIT_CLERK = "unit_clerk", "สารบรรณหน่วยงาน / Unit registry clerk"
-    OFFICER = "officer", "เจ้าของเรื่อง / Officer"
-    REVIEWER = "reviewer", "ผู้ตรวจสอบ / Reviewer"
-    SIGNER = "signer", "ผู้ลงนาม / Signer"
-    ORG_ADMIN = "org_admin", "ผู้ดูแลหน่วยงาน / Organisation administrator"
-    SYS_ADMIN = "sys_admin", "ผู้ดูแลระบบ / System administrator"
+    CENTRAL_CLERK = "central_clerk", Label("สารบรรณกลาง", "Central registry clerk")
+    UNIT_CLERK = "unit_clerk", Label("สารบรรณหน่วยงาน", "Unit registry clerk")
+    OFFICER = "officer", Label("เจ้าของเรื่อง", "Officer")
+    REVIEWER = "reviewer", Label("ผู้ตรวจสอบ", "Reviewer")
+    SIGNER = "signer", Label("ผู้ลงนาม", "Signer")
+    ORG_ADMIN = "org_admin", Label("ผู้ดูแลหน่วยงาน", "Organisation administrator")
+    SYS_ADMIN = "sys_admin", Label("ผู้ดูแลระบบ", "System administrator")
 
 
 class RoleAssignment(models.Model):

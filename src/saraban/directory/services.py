@@ -12,7 +12,7 @@ from django.db import transaction
 from saraban.audit.services import record_event
 from saraban.core.errors import FieldProblem, ValidationFailed
 from saraban.core.thai import arabic_digits
-from saraban.correspondence.content import LETTER_CODE_RE
+from saraban.regulation.content import LETTER_CODE_RE
 
 from .models import ActingAppointment, ActingKind, Organisation, Person, Province, Role, RoleAssignment
 from .snapshots import acting_snapshot, organisation_snapshot, person_snapshot, role_snapshot

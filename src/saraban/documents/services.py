@@ -29,6 +29,8 @@ class FileTooLarge(SarabanError):
     The API answers it with 413, the pages with the form again and the message next to the file box.
     """
 
+    http_status = 413
+
     def __init__(self, *, limit: int | None = None, field: str = "file", together: bool = False) -> None:
         limit = max_file_bytes() if limit is None else limit
         mb = megabytes(limit)

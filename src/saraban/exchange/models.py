@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.db import models
 
+from saraban.core.labels import Label
+
 
 class DispatchStatus(models.TextChoices):
-    DELIVERED = "delivered", "ส่งถึงแล้ว / Delivered"
-    RECEIVED = "received", "ผู้รับเปิดแล้ว / Received"
-    REGISTERED = "registered", "ลงรับแล้ว / Registered"
-    RETURNED = "returned", "ส่งคืน / Returned"
+    DELIVERED = "delivered", Label("ส่งถึงแล้ว", "Delivered")
+    RECEIVED = "received", Label("ผู้รับเปิดแล้ว", "Received")
+    REGISTERED = "registered", Label("ลงรับแล้ว", "Registered")
+    RETURNED = "returned", Label("ส่งคืน", "Returned")
 
 
 class Dispatch(models.Model):
@@ -31,3 +33,4 @@ class Dispatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.letter_id} → {self.recipient_id}: {self.status}"
+

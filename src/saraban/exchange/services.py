@@ -5,14 +5,15 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from saraban.access.policy import has_role, top_secret_may_go_electronically
 from saraban.audit.services import record_event
-from saraban.core.errors import PermissionRefused, StateRefused
-from saraban.correspondence.kinds import Secrecy
-from saraban.correspondence.models import Letter, LetterStatus
+from saraban.core.errors import enforce
+from saraban.core.labels import pair
+from saraban.correspondence.models import Letter
 from saraban.correspondence.pdf import render_and_store
+from saraban.correspondence.permissions import can_send
 from saraban.correspondence.snapshots import letter_snapshot
-from saraban.directory.models import Person, Role
+from saraban.correspondence.workflow import mark_sent
+from saraban.directory.models import Person
 from saraban.documents.services import read_file
 from saraban.registers.models import EntryStatus, RegisterEntry
 from saraban.registers.services import record_action
@@ -25,32 +26,13 @@ from .transports import transport_for
 def send_letter(letter: Letter, *, actor: Person) -> list[Dispatch]:
     """Send a numbered letter to all its recipients and copies at once (ส่งหนังสือ).
 
-    ลับที่สุด letters are refused unless the system administrator allowed sending them electronically.
+    ลับที่สุด letters are refused unless the system administrator allowed sending them electronically
+    (who may send what: ``correspondence.permissions.can_send``).
     """
     with transaction.atomic():
         letter = Letter.objects.select_for_update().select_related("organisation").get(pk=letter.pk)
-        if letter.status != LetterStatus.NUMBERED:
-            raise StateRefused(
-                code="letter.wrong_state", message_th="ส่งได้เฉพาะหนังสือที่ออกเลขแล้ว",
-                message_en="Only a numbered letter can be sent",
-            )
-        if not has_role(actor, letter.organisation, Role.CENTRAL_CLERK, Role.UNIT_CLERK):
-            raise PermissionRefused(
-                code="letter.not_registry", message_th="เฉพาะเจ้าหน้าที่สารบรรณส่งหนังสือได้",
-                message_en="Only a registry clerk can send letters",
-            )
-        if letter.secrecy == Secrecy.TOP_SECRET and not top_secret_may_go_electronically():
-            raise StateRefused(
-                code="letter.top_secret_paper_only",
-                message_th="หนังสือชั้นลับที่สุดส่งทางระบบอิเล็กทรอนิกส์ไม่ได้ เว้นแต่ผู้ดูแลระบบอนุญาต",
-                message_en="A top-secret letter cannot be sent electronically unless the administrator allows it",
-            )
+        enforce(can_send(actor, letter))
         recipients = list(letter.recipients.select_related("organisation"))
-        if not recipients:
-            raise StateRefused(
-                code="letter.no_recipients", message_th="ยังไม่ได้เลือกหน่วยงานผู้รับ",
-                message_en="The letter has no recipient organisations",
-            )
         # The final PDF (with number and date) is what travels; a PKI-signed one exactly as it was signed.
         pdf_file = signed_pdf_of(letter.pk) or render_and_store(letter)
         pdf = read_file(pdf_file.sha256)
@@ -63,8 +45,7 @@ def send_letter(letter: Letter, *, actor: Person) -> list[Dispatch]:
             )
             transport_for(dispatch).deliver(dispatch, pdf)
             dispatches.append(dispatch)
-        Letter.objects.filter(pk=letter.pk).update(status=LetterStatus.SENT, pdf=pdf_file)
-        letter.refresh_from_db()
+        letter = mark_sent(letter, pdf=pdf_file)
         record_event(
             "letter.sent", object_type="letter", object_id=letter.pk, organisation_id=letter.organisation_id,
             actor=actor, before=before, after=letter_snapshot(letter),
@@ -101,7 +82,7 @@ def status_summary(letter: Letter) -> str:
     """The per-recipient status in words, for the send register's การปฏิบัติ column."""
     parts = []
     for d in letter.dispatches.select_related("recipient").order_by("id"):
-        label = DispatchStatus(d.status).label.split(" / ")[0]
+        label = pair(DispatchStatus(d.status).label)[0]
         if d.status == DispatchStatus.REGISTERED and d.receive_number:
             label = f"ลงรับเลขที่ {d.receive_number}"
         elif d.status == DispatchStatus.RETURNED:

@@ -6,9 +6,16 @@ Within one deployment the letter is put straight into the recipient organisation
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from .models import Dispatch
+
+# What puts a dispatch into the recipient's inbox (``saraban.inbox.services.receive_electronic``). The
+# inbox sits above exchange (it reads dispatches and reports their status back), so it hands this over
+# when its app is ready (``InboxConfig.ready``) instead of exchange importing the layer above it.
+Receiver = Callable[[Dispatch, bytes], object]
+_receivers: list[Receiver] = []
 
 
 class Transport(Protocol):
@@ -27,9 +34,14 @@ class InternalTransport:
     name = "internal"
 
     def deliver(self, dispatch: Dispatch, pdf: bytes) -> None:
-        from saraban.inbox.services import receive_electronic
+        if not _receivers:  # a programming error: saraban.inbox is always installed
+            raise RuntimeError("no inbox receives dispatches: InboxConfig.ready did not run")
+        _receivers[0](dispatch, pdf)
 
-        receive_electronic(dispatch, pdf)
+
+def receive_internally_with(receiver: Receiver) -> None:
+    """Deliver dispatches within this deployment with ``receiver`` (the inbox's, set once at start-up)."""
+    _receivers[:] = [receiver]
 
 
 def transport_for(dispatch: Dispatch) -> Transport:

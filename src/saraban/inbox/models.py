@@ -7,21 +7,22 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from saraban.correspondence.kinds import Urgency
+from saraban.core.labels import Label
+from saraban.regulation.kinds import Urgency
 
 
 class IncomingSource(models.TextChoices):
-    ELECTRONIC = "electronic", "อิเล็กทรอนิกส์ / Electronic"
-    PAPER = "paper", "กระดาษ (สแกน) / Paper (scanned)"
+    ELECTRONIC = "electronic", Label("อิเล็กทรอนิกส์", "Electronic")
+    PAPER = "paper", Label("กระดาษ (สแกน)", "Paper (scanned)")
 
 
 class IncomingStatus(models.TextChoices):
-    DELIVERED = "delivered", "รอลงรับ / Awaiting registration"
-    REGISTERED = "registered", "ลงรับแล้ว / Registered"
-    ASSIGNED = "assigned", "เกษียนสั่งการแล้ว / Endorsed and assigned"
-    ACTED = "acted", "ดำเนินการแล้ว / Acted on"
-    CLOSED = "closed", "ปิดเรื่อง / Closed"
-    RETURNED = "returned", "ส่งคืนผู้ส่ง / Returned to sender"
+    DELIVERED = "delivered", Label("รอลงรับ", "Awaiting registration")
+    REGISTERED = "registered", Label("ลงรับแล้ว", "Registered")
+    ASSIGNED = "assigned", Label("เกษียนสั่งการแล้ว", "Endorsed and assigned")
+    ACTED = "acted", Label("ดำเนินการแล้ว", "Acted on")
+    CLOSED = "closed", Label("ปิดเรื่อง", "Closed")
+    RETURNED = "returned", Label("ส่งคืนผู้ส่ง", "Returned to sender")
 
 
 class IncomingLetter(models.Model):
@@ -103,8 +104,8 @@ class Endorsement(models.Model):
 
 
 class AssignmentStatus(models.TextChoices):
-    OPEN = "open", "รอดำเนินการ / Open"
-    DONE = "done", "ดำเนินการแล้ว / Done"
+    OPEN = "open", Label("รอดำเนินการ", "Open")
+    DONE = "done", Label("ดำเนินการแล้ว", "Done")
 
 
 class Assignment(models.Model):

@@ -5,22 +5,25 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 
-from saraban.access.policy import has_role, has_role_within, today, works_in
+from saraban.access import refusals
+from saraban.access.policy import has_role, has_role_within, today
 from saraban.audit.services import record_event
-from saraban.core.errors import FieldProblem, PermissionRefused, StateRefused, ValidationFailed
-from saraban.correspondence.kinds import Secrecy, Urgency
+from saraban.core.errors import FieldProblem, ValidationFailed, enforce
+from saraban.core.labels import pair
+from saraban.correspondence.models import Letter
 from saraban.directory.models import Organisation, Person, Role
 from saraban.directory.selectors import acting_appointments, current_roles
 from saraban.documents.models import StoredFile
 from saraban.documents.services import FileTooLarge, max_file_bytes, read_file, store_file
 from saraban.exchange.models import Dispatch, DispatchStatus
+from saraban.exchange.services import report_status
 from saraban.registers.numbering import EntryFields
 from saraban.registers.services import register_incoming as allocate_receive_number
+from saraban.regulation.kinds import Secrecy, Urgency
 from saraban.rendering.engine import RenderError
 from saraban.rendering.stamps import (
     NotAPdf,
@@ -33,12 +36,17 @@ from saraban.rendering.stamps import (
 )
 
 from .models import Assignment, AssignmentStatus, Endorsement, IncomingLetter, IncomingSource, IncomingStatus
+from .permissions import (
+    CLERKS,
+    can_close,
+    can_complete,
+    can_endorse,
+    can_register,
+    can_register_paper,
+    can_return,
+)
+from .permissions import may_act_on as may_act_on  # the pages and tests ask it here too
 from .snapshots import incoming_snapshot
-
-if TYPE_CHECKING:
-    from saraban.signatures.models import ValidationRecord
-
-CLERKS = (Role.CENTRAL_CLERK, Role.UNIT_CLERK)
 
 
 def _audit(incoming: IncomingLetter, action: str, actor: Person | None, before: object, **detail: object) -> None:
@@ -49,21 +57,10 @@ def _audit(incoming: IncomingLetter, action: str, actor: Person | None, before: 
 
 
 def _state(incoming: IncomingLetter, *allowed: IncomingStatus, th: str, en: str) -> None:
+    """``incoming.wrong_state`` when the state changed under a step already allowed (seen again under a lock)."""
     if incoming.status not in allowed:
-        label = IncomingStatus(incoming.status).label.split(" / ")
-        raise StateRefused(
-            code="incoming.wrong_state",
-            message_th=f"{th}ไม่ได้ เพราะหนังสืออยู่ในสถานะ “{label[0]}”",
-            message_en=f"Cannot {en}: the letter is “{label[-1]}”",
-        )
-
-
-def _clerk(actor: Person, organisation: Organisation | int) -> None:
-    if not has_role(actor, organisation, *CLERKS):
-        raise PermissionRefused(
-            code="incoming.not_registry", message_th="เฉพาะเจ้าหน้าที่สารบรรณของหน่วยงานผู้รับทำรายการนี้ได้",
-            message_en="Only a registry clerk of the receiving organisation can do this",
-        )
+        state = pair(IncomingStatus(incoming.status).label)
+        raise refusals.INCOMING_WRONG_STATE.format(action=(th, en), state=state).error()
 
 
 def receive_electronic(dispatch: Dispatch, pdf: bytes) -> IncomingLetter:
@@ -72,8 +69,6 @@ def receive_electronic(dispatch: Dispatch, pdf: bytes) -> IncomingLetter:
     Once the delivery commits, ``validate_received_letter`` is queued: the worker keeps the report of
     the letter's signatures as they were on receipt (``record_receipt_validation``).
     """
-    from saraban.correspondence.models import Letter
-
     letter = Letter.objects.select_related("organisation").get(pk=dispatch.letter_id)
     content = letter.letter_content
     original = store_file(pdf, "application/pdf")
@@ -98,35 +93,6 @@ def _validate_later(incoming_id: int) -> None:
     validate_received_letter.enqueue(incoming_id)
 
 
-def record_receipt_validation(incoming_id: int) -> ValidationRecord | None:
-    """Compute and keep the validation report of an electronically delivered letter (once).
-
-    The report says what the signatures were worth on receipt and is never replaced, so it stays on
-    record after the certificates expire or are revoked. Paper registrations get none. Returns the
-    record (the existing one when already validated), or ``None`` when there is nothing to validate.
-    """
-    from saraban.signatures.validation import record_for, validate_and_record
-
-    incoming = IncomingLetter.objects.filter(pk=incoming_id).select_related("original").first()
-    if incoming is None or incoming.source != IncomingSource.ELECTRONIC:
-        return None
-    if incoming.validation_id is not None:
-        return record_for(incoming.validation_id, organisation_id=incoming.organisation_id)
-    # Validation runs outside any transaction (it may take seconds); the link is set under a row lock.
-    record = validate_and_record(incoming.original, organisation_id=incoming.organisation_id)
-    with transaction.atomic():
-        locked = IncomingLetter.objects.select_for_update().get(pk=incoming.pk)
-        if locked.validation_id is not None:  # another worker was quicker: keep the first report only
-            record.delete()
-            return record_for(locked.validation_id, organisation_id=locked.organisation_id)
-        before = incoming_snapshot(locked)
-        locked.validation = record
-        locked.save(update_fields=["validation"])
-        _audit(locked, "incoming.validated", None, before, validation=record.pk, indication=record.indication,
-               sub_indication=record.sub_indication, signatures=record.signature_count)
-    return record
-
-
 def mark_opened(incoming: IncomingLetter, *, actor: Person) -> None:
     """The first time a clerk of the recipient opens a delivered letter, the sender sees "received"."""
     if incoming.opened_at is not None or not has_role(actor, incoming.organisation_id, *CLERKS):
@@ -136,16 +102,13 @@ def mark_opened(incoming: IncomingLetter, *, actor: Person) -> None:
             opened_at=timezone.now()
         )
         if updated and incoming.dispatch_id and incoming.status == IncomingStatus.DELIVERED:
-            from saraban.exchange.services import report_status
-
             report_status(incoming.dispatch, DispatchStatus.RECEIVED, actor=actor)  # type: ignore[arg-type]
 
 
 def register(incoming: IncomingLetter, *, actor: Person) -> IncomingLetter:
     """ลงรับ: give the letter its receive number and stamp a registered copy; the original stays as is."""
     incoming = IncomingLetter.objects.select_related("organisation").get(pk=incoming.pk)
-    _state(incoming, IncomingStatus.DELIVERED, th="ลงรับ", en="register it")
-    _clerk(actor, incoming.organisation)
+    enforce(can_register(actor, incoming))
     original = read_file(incoming.original_id)
     try:
         readable_pdf(original)  # checked before a number is drawn: a refused letter burns none
@@ -217,8 +180,6 @@ def _mark_registered(
     incoming.save()
     _audit(incoming, "incoming.registered", actor, before, receive_number=number)
     if incoming.dispatch_id:
-        from saraban.exchange.services import report_status
-
         report_status(
             incoming.dispatch, DispatchStatus.REGISTERED,  # type: ignore[arg-type]
             receive_number=str(number), actor=actor,
@@ -250,7 +211,7 @@ def register_paper(
     stamped copy, the letter and its audit events saved: all or nothing, so a refused scan leaves
     no file, no row and no number behind.
     """
-    _clerk(actor, organisation)
+    enforce(can_register_paper(actor, organisation))
     problems = []
     for name, value, th, en in (
         ("sender_name", letter.sender_name, "ต้องระบุหน่วยงานผู้ส่ง (จาก)", "The sender is required"),
@@ -351,14 +312,7 @@ def endorse(
     """เกษียนหนังสือ: the executive writes an instruction and assigns units or people (optional due dates)."""
     with transaction.atomic():
         incoming = IncomingLetter.objects.select_for_update().select_related("organisation").get(pk=incoming.pk)
-        _state(incoming, IncomingStatus.REGISTERED, IncomingStatus.ASSIGNED, IncomingStatus.ACTED,
-               th="เกษียนสั่งการ", en="endorse it")
-        acting = acting_appointments(actor, incoming.organisation, today()).exists()
-        if not has_role(actor, incoming.organisation, Role.SIGNER) and not acting:
-            raise PermissionRefused(
-                code="incoming.not_executive", message_th="เฉพาะผู้บริหาร (ผู้ลงนาม) หรือผู้รักษาราชการแทนเกษียนสั่งการได้",
-                message_en="Only an executive (signer) or an acting official can endorse",
-            )
+        enforce(can_endorse(actor, incoming))
         problems = []
         if not instruction.strip():
             problems.append(FieldProblem("instruction", "required", "ต้องเขียนข้อสั่งการ", "Write the instruction"))
@@ -418,27 +372,12 @@ def _refresh_due_date(incoming: IncomingLetter) -> None:
     incoming.due_date = min(dates) if dates else None
 
 
-def may_act_on(assignment: Assignment, person: Person) -> bool:
-    """Whether ``person`` may report the assignment done: the assignee, or someone of the assigned unit."""
-    if assignment.assignee_id == person.pk:
-        return True
-    return assignment.unit_id is not None and works_in(person, assignment.unit_id)
-
-
 def complete_assignment(assignment: Assignment, *, actor: Person, note: str) -> Assignment:
     """The assigned unit or person reports what was done (ดำเนินการแล้ว)."""
     with transaction.atomic():
         assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
         incoming = IncomingLetter.objects.select_for_update().get(pk=assignment.incoming_id)
-        if assignment.status != AssignmentStatus.OPEN:
-            raise StateRefused(
-                code="assignment.done", message_th="รายการนี้ดำเนินการแล้ว", message_en="This assignment is already done",
-            )
-        if not may_act_on(assignment, actor):
-            raise PermissionRefused(
-                code="assignment.not_yours", message_th="งานนี้ไม่ได้มอบให้ท่านหรือหน่วยงานของท่าน",
-                message_en="This was not assigned to you or your unit",
-            )
+        enforce(can_complete(actor, assignment))
         if not note.strip():
             raise ValidationFailed([FieldProblem("note", "required", "ต้องบันทึกผลการดำเนินการ", "Say what was done")])
         before = {"status": incoming.status}
@@ -457,18 +396,7 @@ def close(incoming: IncomingLetter, *, actor: Person) -> IncomingLetter:
     """ปิดเรื่อง: nothing more is to be done with the letter."""
     with transaction.atomic():
         incoming = IncomingLetter.objects.select_for_update().get(pk=incoming.pk)
-        _state(incoming, IncomingStatus.REGISTERED, IncomingStatus.ASSIGNED, IncomingStatus.ACTED,
-               th="ปิดเรื่อง", en="close it")
-        if not has_role(actor, incoming.organisation_id, *CLERKS, Role.SIGNER):
-            raise PermissionRefused(
-                code="incoming.not_registry", message_th="เฉพาะเจ้าหน้าที่สารบรรณหรือผู้บริหารปิดเรื่องได้",
-                message_en="Only a registry clerk or an executive can close it",
-            )
-        if Assignment.objects.filter(incoming=incoming, status=AssignmentStatus.OPEN).exists():
-            raise StateRefused(
-                code="incoming.open_assignments", message_th="ยังมีงานที่มอบหมายค้างอยู่",
-                message_en="Some assignments are still open",
-            )
+        enforce(can_close(actor, incoming))
         before = {"status": incoming.status}
         incoming.status = IncomingStatus.CLOSED
         incoming.save()
@@ -480,8 +408,7 @@ def return_to_sender(incoming: IncomingLetter, *, actor: Person, reason: str) ->
     """ส่งคืน: refuse a delivered letter (wrong recipient, missing enclosure...) with a reason."""
     with transaction.atomic():
         incoming = IncomingLetter.objects.select_for_update().get(pk=incoming.pk)
-        _state(incoming, IncomingStatus.DELIVERED, th="ส่งคืน", en="return it")
-        _clerk(actor, incoming.organisation_id)
+        enforce(can_return(actor, incoming))
         if not reason.strip():
             raise ValidationFailed([FieldProblem("reason", "required", "ต้องระบุเหตุผลที่ส่งคืน", "Give the reason")])
         before = {"status": incoming.status}
@@ -490,8 +417,6 @@ def return_to_sender(incoming: IncomingLetter, *, actor: Person, reason: str) ->
         incoming.save()
         _audit(incoming, "incoming.returned", actor, before, reason=reason.strip())
         if incoming.dispatch_id:
-            from saraban.exchange.services import report_status
-
             report_status(
                 incoming.dispatch, DispatchStatus.RETURNED, reason=reason.strip(), actor=actor,  # type: ignore[arg-type]
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.tasks import task
 
-from .services import record_receipt_validation
+from .receipts import record_receipt_validation
 
 
 @task()

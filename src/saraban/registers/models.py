@@ -10,15 +10,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from saraban.core.labels import Label, pair
+
 
 class BookKind(models.TextChoices):
-    SEND = "send", "ทะเบียนหนังสือส่ง / Send register"
-    RECEIVE = "receive", "ทะเบียนหนังสือรับ / Receive register"
-    SEND_CLASSIFIED = "send_classified", "ทะเบียนหนังสือส่ง (ลับ) / Classified send register"
-    RECEIVE_CLASSIFIED = "receive_classified", "ทะเบียนหนังสือรับ (ลับ) / Classified receive register"
-    CIRCULAR = "circular", "ทะเบียนหนังสือเวียน (ว) / Circulars register"
-    ORDER = "order", "ทะเบียนคำสั่ง / Orders register"
-    ANNOUNCEMENT = "announcement", "ทะเบียนประกาศ / Announcements register"
+    SEND = "send", Label("ทะเบียนหนังสือส่ง", "Send register")
+    RECEIVE = "receive", Label("ทะเบียนหนังสือรับ", "Receive register")
+    SEND_CLASSIFIED = "send_classified", Label("ทะเบียนหนังสือส่ง (ลับ)", "Classified send register")
+    RECEIVE_CLASSIFIED = "receive_classified", Label("ทะเบียนหนังสือรับ (ลับ)", "Classified receive register")
+    CIRCULAR = "circular", Label("ทะเบียนหนังสือเวียน (ว)", "Circulars register")
+    ORDER = "order", Label("ทะเบียนคำสั่ง", "Orders register")
+    ANNOUNCEMENT = "announcement", Label("ทะเบียนประกาศ", "Announcements register")
 
     @property
     def is_receive(self) -> bool:
@@ -26,7 +28,7 @@ class BookKind(models.TextChoices):
 
     @property
     def title_th(self) -> str:
-        return self.label.split(" / ")[0]
+        return pair(self.label)[0]
 
 
 class RegisterBook(models.Model):
@@ -47,8 +49,11 @@ class RegisterBook(models.Model):
 
 
 class EntryStatus(models.TextChoices):
-    ACTIVE = "active", "ใช้งาน / Active"
-    CANCELLED = "cancelled", "ยกเลิก / Cancelled"
+    ACTIVE = "active", Label("ใช้งาน", "Active")
+    CANCELLED = "cancelled", Label("ยกเลิก", "Cancelled")
+    # จองเลข: drawn for a letter being signed with PKI; active once the signed PDF is recorded,
+    # cancelled (ยกเลิก) if the signing fails. The number is never given to anything else.
+    RESERVED = "reserved", Label("จองเลข (กำลังลงนาม)", "Reserved (being signed)")
 
 
 class RegisterEntry(models.Model):

@@ -1,17 +1,23 @@
-"""Drawing register numbers: atomic, no gap, no duplicate, never reused.
+"""Drawing register numbers: atomic, no gap, no duplicate, never reused, with any number of processes.
 
-A number is drawn under the row lock of its book: the lock is taken, ``last_number + 1`` is written
-into the new entry, ``last_number`` is raised and an audit event is appended, all in one transaction.
-If anything fails, nothing of it stays (no gap); the lock serialises drawing (no duplicates); the
-unique constraint on (book, number) backs both up.
+A number is drawn under the row lock of its book, which the database holds: one ``UPDATE … SET
+last_number = last_number + n … RETURNING`` takes the lock (PostgreSQL's row lock; SQLite lets one
+writer at a time anyway), the new entries get the numbers after the old ``last_number`` and an audit
+event is appended, all in one transaction. If anything fails, nothing of it stays (no gap); the lock
+serialises drawing across every thread and process of every app server and worker (no duplicates);
+the unique constraint on (book, number) backs both up. Nothing in a process's memory decides a
+number, so two app servers and two workers on one database draw correctly side by side
+(``tests/test_numbering_races.py`` runs separate processes).
 
 The lock is held until the commit, that is for one disk flush. So that a burst of requests does not
 pay one flush per number, the clients of one process that want numbers from the same book queue in
 memory: one of them (the driver) takes the whole queue and draws all its numbers in one transaction,
-with one multi-row INSERT, then hands the queue to the next waiting client. The server runs as one
-process with many threads, so concurrent requests share their flushes this way.
+with one multi-row INSERT, then hands the queue to the next waiting client. The queue only shares
+flushes; another process's clients queue in their own process and wait on the same row lock.
 
-A caller that holds an open transaction draws inside it (the book stays locked until it commits).
+A caller that holds an open transaction draws inside it (the book stays locked until it commits):
+keep such transactions short. A PKI signature reserves its number (``EntryStatus.RESERVED``) in a
+transaction of its own and signs after the commit, never under the lock (``registers.services``).
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from django.utils import timezone
 from saraban.audit.services import EventSpec, append_events
 from saraban.core.thai import local_date
 
-from .models import BookKind, RegisterBook
+from .models import BookKind, EntryStatus, RegisterBook
 
 _book_ids: dict[tuple[str, int, str, int], int] = {}
 
@@ -48,6 +54,7 @@ class EntryFields:
     remarks: str = ""
     letter_id: int | None = None
     registered_by_id: int | None = None
+    status: str = EntryStatus.ACTIVE  # RESERVED: drawn for a signature still being made
 
 
 @dataclass(frozen=True)
@@ -194,7 +201,7 @@ _INSERT = (
     "letter_date, sender, recipient, subject, action, remarks, letter_id, status, cancelled_reason, "
     "registered_by_id) VALUES "
 )
-_VALUES = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'active', '', %s)"
+_VALUES = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', %s)"
 
 
 def _draw(book_id: int, organisation_id: int, requests: Sequence[_Request]) -> list[Allocation]:
@@ -217,7 +224,7 @@ def _draw(book_id: int, organisation_id: int, requests: Sequence[_Request]) -> l
                 # compare with the naive UTC text the ORM writes and filters with.
                 book_id, n, f.number_template, connection.ops.adapt_datetimefield_value(r.registered_at),
                 letter_number, f.letter_date, f.sender,
-                f.recipient, f.subject, f.action, f.remarks, f.letter_id, f.registered_by_id,
+                f.recipient, f.subject, f.action, f.remarks, f.letter_id, str(f.status), f.registered_by_id,
             ]
         cursor.execute(_INSERT + ", ".join([_VALUES] * len(requests)) + " RETURNING id", params)
         # Ids come from one sequence in row order; RETURNING's own order is not promised.
@@ -233,6 +240,7 @@ def _draw(book_id: int, organisation_id: int, requests: Sequence[_Request]) -> l
                 after=(state := {
                     "book_id": book_id, "number": a.number, "letter_id": r.fields.letter_id,
                     "letter_number": a.letter_number,
+                    **({"reserved": True} if r.fields.status == EntryStatus.RESERVED else {}),
                 }),
                 detail=state,
             )

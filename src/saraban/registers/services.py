@@ -1,4 +1,12 @@
-"""Writes to the registers: numbering outgoing letters, registering incoming ones, cancelling."""
+"""Writes to the registers: numbering outgoing letters, registering incoming ones, cancelling.
+
+A letter signed with PKI is numbered before it is signed (the signed PDF cannot change), but the
+signature may wait on a TSA or OCSP server: so its number is *reserved* (จองเลข) in a short
+transaction of its own (``register_outgoing(..., reserve=True)``), the letter is signed with no lock
+held, and the reservation is then confirmed with the signed PDF (``confirm_reservation``) or, if the
+signing failed, cancelled (``cancel_entry``): it stays in the register marked ยกเลิก, so there is no
+gap, and the number is never given to anything else, so there is no duplicate.
+"""
 
 from __future__ import annotations
 
@@ -34,11 +42,16 @@ def register_outgoing(
     fields: EntryFields,
     at: dt.datetime | None = None,
     actor_label: str = "",
+    reserve: bool = False,
 ) -> Allocation:
-    """Take the next number of an outgoing book (send, circular, classified, order, announcement)."""
+    """Take the next number of an outgoing book (send, circular, classified, order, announcement).
+
+    ``reserve``: the entry is RESERVED (จองเลข) until ``confirm_reservation`` or ``cancel_entry``.
+    """
     moment = at or timezone.now()
     template = number_template(kind, letter_code, moment)
-    fields = EntryFields(**{**fields.__dict__, "number_template": template})
+    status = EntryStatus.RESERVED if reserve else EntryStatus.ACTIVE
+    fields = EntryFields(**{**fields.__dict__, "number_template": template, "status": status})
     return allocate(organisation_id, kind, fields, at=moment, actor_label=actor_label)
 
 
@@ -59,6 +72,7 @@ def register_incoming(
 def cancel_entry(entry: RegisterEntry, *, reason: str, actor: object = None) -> RegisterEntry:
     """Cancel a number: the entry stays in the register, marked ยกเลิก; the number is never reused."""
     entry = RegisterEntry.objects.select_for_update().select_related("book").get(pk=entry.pk)
+    before = entry.status
     if entry.status == EntryStatus.CANCELLED:
         raise StateRefused(
             code="register.already_cancelled",
@@ -77,10 +91,52 @@ def cancel_entry(entry: RegisterEntry, *, reason: str, actor: object = None) -> 
     record_event(
         "register.number_cancelled", object_type="register_entry", object_id=entry.pk,
         organisation_id=entry.book.organisation_id, actor=actor,
-        before={"status": EntryStatus.ACTIVE}, after={"status": entry.status, "reason": entry.cancelled_reason},
+        before={"status": before}, after={"status": entry.status, "reason": entry.cancelled_reason},
         detail={"number": entry.number, "letter_number": entry.letter_number},
     )
     return entry
+
+
+def reservation_of(letter_id: int) -> RegisterEntry | None:
+    """The number reserved for the letter by a PKI signature not finished yet, if any."""
+    return RegisterEntry.objects.filter(letter_id=letter_id, status=EntryStatus.RESERVED).first()
+
+
+@transaction.atomic
+def confirm_reservation(entry_id: int, *, actor: object = None) -> bool:
+    """Make a reserved number the letter's for good (its signed PDF is being recorded).
+
+    ``False`` when the reservation is no longer there: cancelled meanwhile (the letter was returned or
+    cancelled, or another attempt found it stale), so the caller must not record the signature.
+    """
+    # The entry's row only (``of``): the book stays free for other numbers while the signature is recorded.
+    entry = RegisterEntry.objects.select_for_update(of=("self",)).filter(pk=entry_id).first()
+    if entry is None or entry.status != EntryStatus.RESERVED:
+        return False
+    entry.status = EntryStatus.ACTIVE
+    entry.save(update_fields=["status"])
+    record_event(
+        "register.number_confirmed", object_type="register_entry", object_id=entry.pk,
+        organisation_id=entry.book.organisation_id, actor=actor,
+        before={"status": EntryStatus.RESERVED}, after={"status": entry.status},
+        detail={"number": entry.number, "letter_number": entry.letter_number},
+    )
+    return True
+
+
+@transaction.atomic
+def cancel_reservations(letter_id: int, *, reason: str, actor: object = None, entry_id: int | None = None) -> int:
+    """Cancel the numbers reserved for the letter (they stay in the register marked ยกเลิก); how many.
+
+    ``entry_id``: only that reservation (a failed attempt cancels its own number, not a later one's).
+    """
+    reserved = RegisterEntry.objects.select_for_update().filter(letter_id=letter_id, status=EntryStatus.RESERVED)
+    if entry_id is not None:
+        reserved = reserved.filter(pk=entry_id)
+    entries = list(reserved)
+    for entry in entries:
+        cancel_entry(entry, reason=reason, actor=actor)
+    return len(entries)
 
 
 @transaction.atomic

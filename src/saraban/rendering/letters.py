@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from saraban.core.thai import THAI_MONTHS, buddhist_year, format_thai_date
-from saraban.correspondence.content import LetterContent
-from saraban.correspondence.kinds import DigitStyle, LetterSubtype, LetterType
+from saraban.regulation.content import LetterContent
+from saraban.regulation.kinds import DigitStyle, LetterSubtype, LetterType
 
 from .digits import numeral, printed_digits
 from .engine import DEFAULT_PDF_STANDARD, compile_pdf, compile_pdf_with_query
 from .fonts import sizes
+from .printable import max_pages
 from .textlayer import repair_text_layer
 
 THAI_WEEKDAYS = ("จันทร์", "อังคาร", "พุธ", "พฤหัสบดี", "ศุกร์", "เสาร์", "อาทิตย์")
@@ -190,7 +191,6 @@ def _within_pages(pdf: bytes) -> bytes:
     from pypdf import PdfReader
 
     from saraban.core.errors import FieldProblem, ValidationFailed
-    from saraban.correspondence.printable import max_pages
 
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
     if pages > max_pages():

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from saraban.core.labels import pair
 from saraban.directory.models import Organisation, OrganisationKind, Person, Province, RoleAssignment
 from saraban.directory.services import assign_role, create_person, load_provinces
 
@@ -140,7 +141,7 @@ def readiness_questions() -> list[dict[str, Any]]:
         dict(code="pilot", text_th="ยินดีเข้าร่วมโครงการนำร่อง", text_en="Willing to join the pilot",
              answer_type="yes_no", options=[opt("yes", "ยินดี", "Yes", 5), opt("no", "ไม่ยินดี", "No", 0)]),
         dict(code="support", text_th="การสนับสนุนที่ต้องการ", text_en="Support needed", answer_type="multi_choice",
-             options=[opt(n.value, n.label.split(" / ")[0], n.label.split(" / ")[1], 0, n.value) for n in Need]),
+             options=[opt(n.value, *pair(n.label), 0, n.value) for n in Need]),
         dict(code="remarks", text_th="ข้อเสนอแนะ", text_en="Remarks", answer_type="text"),
     ]
 

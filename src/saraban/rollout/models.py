@@ -11,10 +11,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from saraban.core.labels import Label
+
 
 class ProgrammeRole(models.TextChoices):
-    OFFICE = "office", "สำนักงานโครงการ (ป.ย.ป.) / Programme office"
-    PARTNER = "partner", "หน่วยงานภาคี / Partner"
+    OFFICE = "office", Label("สำนักงานโครงการ (ป.ย.ป.)", "Programme office")
+    PARTNER = "partner", Label("หน่วยงานภาคี", "Partner")
 
 
 class ProgrammeMember(models.Model):
@@ -31,11 +33,11 @@ class ProgrammeMember(models.Model):
 class Need(models.TextChoices):
     """The kinds of support the seed names (agenda 1.1): certificates, systems, training, infrastructure, budget."""
 
-    CERTIFICATES = "certificates", "ใบรับรองอิเล็กทรอนิกส์ / CA certificates"
-    SYSTEM = "system", "ระบบและเครื่องมือ / System and tools"
-    TRAINING = "training", "การฝึกอบรม / Training"
-    INFRASTRUCTURE = "infrastructure", "โครงสร้างพื้นฐาน / Infrastructure"
-    BUDGET = "budget", "งบประมาณ / Budget"
+    CERTIFICATES = "certificates", Label("ใบรับรองอิเล็กทรอนิกส์", "CA certificates")
+    SYSTEM = "system", Label("ระบบและเครื่องมือ", "System and tools")
+    TRAINING = "training", Label("การฝึกอบรม", "Training")
+    INFRASTRUCTURE = "infrastructure", Label("โครงสร้างพื้นฐาน", "Infrastructure")
+    BUDGET = "budget", Label("งบประมาณ", "Budget")
 
 
 class Participant(models.Model):
@@ -63,11 +65,11 @@ class Survey(models.Model):
 
 
 class AnswerType(models.TextChoices):
-    CHOICE = "choice", "เลือกหนึ่งข้อ / One choice"
-    MULTI_CHOICE = "multi_choice", "เลือกได้หลายข้อ / Several choices"
-    NUMBER = "number", "ตัวเลข / Number"
-    YES_NO = "yes_no", "ใช่/ไม่ใช่ / Yes or no"
-    TEXT = "text", "ข้อความ / Text"
+    CHOICE = "choice", Label("เลือกหนึ่งข้อ", "One choice")
+    MULTI_CHOICE = "multi_choice", Label("เลือกได้หลายข้อ", "Several choices")
+    NUMBER = "number", Label("ตัวเลข", "Number")
+    YES_NO = "yes_no", Label("ใช่/ไม่ใช่", "Yes or no")
+    TEXT = "text", Label("ข้อความ", "Text")
 
 
 class Question(models.Model):
@@ -115,9 +117,9 @@ class SurveyInvitation(models.Model):
 
 
 class ResponseSource(models.TextChoices):
-    ONLINE = "online", "ตอบออนไลน์ / Online"
-    IMPORT = "import", "นำเข้าจากไฟล์ / Imported"
-    OFFICE = "office", "บันทึกโดยสำนักงาน / Entered by the office"
+    ONLINE = "online", Label("ตอบออนไลน์", "Online")
+    IMPORT = "import", Label("นำเข้าจากไฟล์", "Imported")
+    OFFICE = "office", Label("บันทึกโดยสำนักงาน", "Entered by the office")
 
 
 class SurveyResponse(models.Model):
@@ -150,9 +152,9 @@ class Answer(models.Model):
 
 
 class ReadinessLevel(models.TextChoices):
-    HIGH = "high", "พร้อมมาก / High"
-    MEDIUM = "medium", "พร้อมปานกลาง / Medium"
-    LOW = "low", "พร้อมน้อย / Low"
+    HIGH = "high", Label("พร้อมมาก", "High")
+    MEDIUM = "medium", Label("พร้อมปานกลาง", "Medium")
+    LOW = "low", Label("พร้อมน้อย", "Low")
 
 
 class GroupingRule(models.Model):
@@ -195,11 +197,11 @@ class SupportProvider(models.Model):
 
 
 class RequestStatus(models.TextChoices):
-    OPEN = "open", "รอจับคู่ / Open"
-    ASSIGNED = "assigned", "มอบหมายแล้ว / Assigned"
-    IN_PROGRESS = "in_progress", "กำลังดำเนินการ / In progress"
-    DONE = "done", "เสร็จแล้ว / Done"
-    CANCELLED = "cancelled", "ยกเลิก / Cancelled"
+    OPEN = "open", Label("รอจับคู่", "Open")
+    ASSIGNED = "assigned", Label("มอบหมายแล้ว", "Assigned")
+    IN_PROGRESS = "in_progress", Label("กำลังดำเนินการ", "In progress")
+    DONE = "done", Label("เสร็จแล้ว", "Done")
+    CANCELLED = "cancelled", Label("ยกเลิก", "Cancelled")
 
 
 class SupportRequest(models.Model):
@@ -219,10 +221,10 @@ class SupportRequest(models.Model):
 
 
 class BudgetSource(models.TextChoices):
-    OWN = "own", "งบประมาณของหน่วยงาน / Own budget"
-    DE_FUND = "de_fund", "กองทุนพัฒนาดิจิทัลเพื่อเศรษฐกิจและสังคม / DE Fund"
-    OTHER_FUND = "other_fund", "กองทุนอื่น / Other fund"
-    NONE = "none", "ไม่มีงบประมาณ / None"
+    OWN = "own", Label("งบประมาณของหน่วยงาน", "Own budget")
+    DE_FUND = "de_fund", Label("กองทุนพัฒนาดิจิทัลเพื่อเศรษฐกิจและสังคม", "DE Fund")
+    OTHER_FUND = "other_fund", Label("กองทุนอื่น", "Other fund")
+    NONE = "none", Label("ไม่มีงบประมาณ", "None")
 
 
 class ReportedCertificate(models.Model):
@@ -244,10 +246,10 @@ class ReportedCertificate(models.Model):
 
 
 class FundStatus(models.TextChoices):
-    DRAFTED = "drafted", "ร่าง / Drafted"
-    SUBMITTED = "submitted", "ยื่นแล้ว / Submitted"
-    APPROVED = "approved", "อนุมัติ / Approved"
-    REJECTED = "rejected", "ไม่อนุมัติ / Rejected"
+    DRAFTED = "drafted", Label("ร่าง", "Drafted")
+    SUBMITTED = "submitted", Label("ยื่นแล้ว", "Submitted")
+    APPROVED = "approved", Label("อนุมัติ", "Approved")
+    REJECTED = "rejected", Label("ไม่อนุมัติ", "Rejected")
 
 
 class FundApplication(models.Model):
@@ -266,10 +268,10 @@ class FundApplication(models.Model):
 
 
 class ChannelKind(models.TextChoices):
-    ASSOCIATION = "association", "สมาคม / Association"
-    POST = "post", "ไปรษณีย์ / Postal network"
-    TELECOM = "telecom", "โทรคมนาคม / Telecom"
-    OTHER = "other", "อื่น ๆ / Other"
+    ASSOCIATION = "association", Label("สมาคม", "Association")
+    POST = "post", Label("ไปรษณีย์", "Postal network")
+    TELECOM = "telecom", Label("โทรคมนาคม", "Telecom")
+    OTHER = "other", Label("อื่น ๆ", "Other")
 
 
 class Channel(models.Model):
@@ -312,9 +314,9 @@ class Roadshow(models.Model):
 
 
 class InfrastructureSupport(models.TextChoices):
-    NONE = "", "— / None"
-    NT = "nt", "บมจ. โทรคมนาคมแห่งชาติ (NT) / National Telecom"
-    POST = "post", "บริษัท ไปรษณีย์ไทย จำกัด / Thailand Post"
+    NONE = "", Label("—", "None")
+    NT = "nt", Label("บมจ. โทรคมนาคมแห่งชาติ (NT)", "National Telecom")
+    POST = "post", Label("บริษัท ไปรษณีย์ไทย จำกัด", "Thailand Post")
 
 
 class RoadshowEvent(models.Model):

@@ -18,6 +18,7 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from saraban.core.labels import pair
 from saraban.core.thai import THAI_MONTHS, THAI_MONTHS_ABBR, buddhist_year, gregorian_year
 from saraban.directory.models import Organisation, OrganisationKind, ProgrammeCategory, Province
 
@@ -41,7 +42,7 @@ QUARTER_PATTERN = re.compile(r"^(\d{4})-([1-4])$")
 
 
 def _th(label: Any) -> str:
-    return str(label).partition(" / ")[0]
+    return pair(label)[0]
 
 
 @dataclass(frozen=True)

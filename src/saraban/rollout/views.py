@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from saraban.core.errors import SarabanError
+from saraban.core.labels import pair
 from saraban.directory.models import Organisation, ProgrammeCategory, Province
 from saraban.web.i18n import language, text
 from saraban.web.views.errors import message_of
@@ -51,8 +52,8 @@ def console(view: View) -> View:
 
 def _labels(lang: str) -> dict[str, dict[str, str]]:
     def half(label: str) -> str:
-        th, _, en = str(label).partition(" / ")
-        return en if lang == "en" and en else th
+        th, en = pair(label)
+        return en if lang == "en" else th
     return {
         "category": {c.value: half(c.label) for c in ProgrammeCategory},
         "level": {v.value: half(v.label) for v in ReadinessLevel},
@@ -227,7 +228,7 @@ def outreach(request: HttpRequest) -> HttpResponse:
     window = selectors.overlap_window()
     overlaps = selectors.outreach_overlaps(window)
     provinces = dict(Province.objects.values_list("code", "name_th"))
-    kinds = {k: v.split(" / ")[0] for k, v in Organisation._meta.get_field("kind").flatchoices}
+    kinds = {k: pair(v)[0] for k, v in Organisation._meta.get_field("kind").flatchoices}
     found = [{
         "o": o, "provinces": [provinces.get(c, c) for c in sorted(o.provinces)],
         "kinds": [kinds.get(k, k) for k in sorted(o.kinds)],

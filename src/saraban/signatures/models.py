@@ -5,10 +5,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from saraban.core.labels import Label
+
 
 class SignatureMethod(models.TextChoices):
-    TYPED_NAME = "typed_name", "ลงนามด้วยการพิมพ์ชื่อในระบบที่ยืนยันตัวตน / Typed name in a verified system"
-    PADES = "pades", "ลายมือชื่อดิจิทัล (PAdES) / Digital signature (PAdES)"
+    TYPED_NAME = "typed_name", Label("ลงนามด้วยการพิมพ์ชื่อในระบบที่ยืนยันตัวตน", "Typed name in a verified system")
+    PADES = "pades", Label("ลายมือชื่อดิจิทัล (PAdES)", "Digital signature (PAdES)")
 
 
 class Signature(models.Model):
@@ -43,16 +45,16 @@ class Signature(models.Model):
 class KeyLocation(models.TextChoices):
     """Where the private key of a registered certificate is kept."""
 
-    FILE = "file", "ไฟล์ PKCS#12 / PKCS#12 file"
-    TOKEN = "token", "โทเคน / Token or HSM"
-    SEAL = "seal", "ตราประทับของหน่วยงาน / Organisation seal"
+    FILE = "file", Label("ไฟล์ PKCS#12", "PKCS#12 file")
+    TOKEN = "token", Label("โทเคน", "Token or HSM")
+    SEAL = "seal", Label("ตราประทับของหน่วยงาน", "Organisation seal")
 
 
 class RevocationStatus(models.TextChoices):
-    NOT_CHECKED = "not_checked", "ยังไม่ได้ตรวจ / Not checked"
-    GOOD = "good", "ใช้งานได้ / Good"
-    REVOKED = "revoked", "ถูกเพิกถอน / Revoked"
-    UNKNOWN = "unknown", "ตรวจสอบไม่ได้ / Could not be checked"
+    NOT_CHECKED = "not_checked", Label("ยังไม่ได้ตรวจ", "Not checked")
+    GOOD = "good", Label("ใช้งานได้", "Good")
+    REVOKED = "revoked", Label("ถูกเพิกถอน", "Revoked")
+    UNKNOWN = "unknown", Label("ตรวจสอบไม่ได้", "Could not be checked")
 
 
 class SigningCertificate(models.Model):
@@ -181,15 +183,15 @@ class ArchivedPdf(models.Model):
 
 
 class BatchStatus(models.TextChoices):
-    RUNNING = "running", "กำลังลงนาม / Signing"
-    DONE = "done", "ลงนามครบแล้ว / Done"
-    INTERRUPTED = "interrupted", "หยุดกลางคัน / Interrupted"
+    RUNNING = "running", Label("กำลังลงนาม", "Signing")
+    DONE = "done", Label("ลงนามครบแล้ว", "Done")
+    INTERRUPTED = "interrupted", Label("หยุดกลางคัน", "Interrupted")
 
 
 class ItemStatus(models.TextChoices):
-    PENDING = "pending", "รอลงนาม / Waiting"
-    SIGNED = "signed", "ลงนามแล้ว / Signed"
-    FAILED = "failed", "ไม่สำเร็จ / Failed"
+    PENDING = "pending", Label("รอลงนาม", "Waiting")
+    SIGNED = "signed", Label("ลงนามแล้ว", "Signed")
+    FAILED = "failed", Label("ไม่สำเร็จ", "Failed")
 
 
 class SigningBatch(models.Model):
@@ -204,6 +206,10 @@ class SigningBatch(models.Model):
     status = models.CharField(max_length=12, choices=BatchStatus.choices, default=BatchStatus.RUNNING)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The lease of the process signing it (any app server or worker): who holds the key in memory, and
+    # until when, renewed as it signs. A running batch whose lease ran out is interrupted (its process ended).
+    runner = models.CharField(max_length=120, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

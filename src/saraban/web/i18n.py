@@ -11,6 +11,8 @@ from typing import Literal
 
 from django.http import HttpRequest
 
+from saraban.core.labels import pair
+
 LANG_COOKIE = "saraban_lang"
 LANGUAGES: tuple[str, ...] = ("th", "en")
 Language = Literal["th", "en"]
@@ -30,8 +32,6 @@ def text(request: HttpRequest | None, th: str, en: str) -> str:
 
 
 def pick(label: str, lang: str) -> str:
-    """One half of a "ไทย / English" label (the form of Saraban's choice labels); whole if unsplit."""
-    if " / " not in label:
-        return label
-    th, _, en = label.partition(" / ")
+    """The Thai or English half of a choice's label (``core.labels.Label``); any other text whole."""
+    th, en = pair(label)
     return en if lang == "en" else th

@@ -10,12 +10,12 @@ from collections.abc import Iterable
 
 from django.http import HttpResponse
 
-from saraban.access.policy import organisations_of, today
+from saraban.access.policy import organisations_of, organisations_with_role, today
 from saraban.core.errors import FieldProblem, ValidationFailed
 from saraban.correspondence.models import Letter
 from saraban.correspondence.selectors import letter_for
 from saraban.directory.models import Organisation, Person, Role
-from saraban.directory.selectors import current_roles, unit_ids_under
+from saraban.directory.selectors import current_roles
 from saraban.inbox.models import IncomingLetter
 from saraban.inbox.selectors import incoming_for
 
@@ -47,10 +47,7 @@ def my_organisation(person: Person, organisation_id: int) -> Organisation:
 
 def role_organisation_ids(person: Person, *roles: Role) -> set[int]:
     """Organisations where ``person`` holds one of ``roles`` today (all roles if none given), and units below."""
-    held = current_roles(person, today())
-    if roles:
-        held = held.filter(role__in=roles)
-    return unit_ids_under(set(held.values_list("organisation_id", flat=True)))
+    return organisations_with_role(person, *roles)  # the pages' work queue counts in the same ones
 
 
 def default_organisation(person: Person, organisation_id: int | None, field: str = "organisation_id") -> Organisation:

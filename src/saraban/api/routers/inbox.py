@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Query, Router, Status
 from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 
-from saraban.access.policy import organisations_of, today
+from saraban.access.policy import today
 from saraban.core.errors import FieldProblem, ValidationFailed
 from saraban.directory.models import Organisation
 from saraban.directory.selectors import unit_ids_under
 from saraban.documents.services import FileTooLarge, read_file
 from saraban.documents.uploads import upload_refusal
 from saraban.inbox.models import Assignment, IncomingStatus
-from saraban.inbox.selectors import inbox
+from saraban.inbox.selectors import inbox, incoming_visible_to
 from saraban.inbox.services import (
     AssignTo,
     PaperLetter,
@@ -187,10 +186,10 @@ def return_incoming(request: HttpRequest, incoming_id: Id, payload: ReasonIn) ->
     summary="Complete an assignment",
 )
 def complete(request: HttpRequest, assignment_id: Id, payload: CompleteIn) -> dict[str, Any]:
-    """The assigned person or unit reports what was done (only one's own assignments are found)."""
+    """The assigned person or unit reports what was done. An assignment of a letter the caller may not
+    see is not found (404); one of a letter they see but was not given to them is refused (403)."""
     person = person_of(request)
-    mine = Assignment.objects.filter(Q(assignee=person) | Q(unit_id__in=organisations_of(person)))
-    assignment = mine.filter(pk=assignment_id).first()
+    assignment = Assignment.objects.filter(pk=assignment_id, incoming__in=incoming_visible_to(person)).first()
     if assignment is None:
         raise NotFound()
     done = complete_assignment(assignment, actor=person, note=payload.note)

@@ -6,8 +6,9 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 
-from saraban.core.errors import FieldProblem, PermissionRefused, ValidationFailed
+from saraban.core.errors import FieldProblem, ValidationFailed, enforce
 from saraban.correspondence.models import Letter, LetterStatus
+from saraban.correspondence.permissions import can_draft
 from saraban.correspondence.selectors import (
     awaiting_my_review,
     awaiting_my_signature,
@@ -17,7 +18,6 @@ from saraban.correspondence.selectors import (
     outbox,
 )
 from saraban.correspondence.services import create_letter, update_letter
-from saraban.correspondence.workflow import may_draft
 from saraban.directory.models import Organisation, Person, Role
 from saraban.directory.selectors import unit_ids_under
 from saraban.documents.services import read_file
@@ -43,15 +43,6 @@ from . import default_organisation, file_response, my_organisation, role_organis
 
 router = Router(tags=["letters"])
 CLERKS = (Role.CENTRAL_CLERK, Role.UNIT_CLERK)
-
-
-def refuse_unless_drafter(person: Person, letter: Letter) -> None:
-    """Writing a letter of an organisation needs a drafting role there (or being its author)."""
-    if person.pk != letter.created_by_id and not may_draft(person, letter.organisation):
-        raise PermissionRefused(
-            code="letter.not_drafter", message_th="ท่านไม่มีสิทธิ์จัดทำหรือแก้ไขหนังสือของหน่วยงานนี้",
-            message_en="You may not write letters for this organisation",
-        )
 
 
 def _box(person: Person, box: str) -> QuerySet[Letter]:
@@ -104,11 +95,7 @@ def create(request: HttpRequest, payload: LetterCreate) -> Status[dict[str, obje
     """Write a new draft; issuer, letter code and contact are filled from the directory."""
     person = person_of(request)
     organisation = default_organisation(person, payload.organisation_id)
-    if not may_draft(person, organisation):
-        raise PermissionRefused(
-            code="letter.not_drafter", message_th="ท่านไม่มีสิทธิ์จัดทำหนังสือของหน่วยงานนี้",
-            message_en="You may not write letters for this organisation",
-        )
+    enforce(can_draft(person, organisation))  # before the unit is looked up: 403, not a field problem
     unit = _owner_unit(organisation, payload.owner_unit_id)
     letter = create_letter(organisation, payload.content, author=person, owner_unit=unit)
     return Status(201, letter_detail(letter))
@@ -125,7 +112,6 @@ def update(request: HttpRequest, letter_id: Id, payload: LetterUpdate) -> dict[s
     """Change fields of a draft's content (number, date and subject are fixed once numbered)."""
     person = person_of(request)
     letter = visible_letter(person, letter_id)
-    refuse_unless_drafter(person, letter)
     return letter_detail(update_letter(letter, payload.content, actor=person))
 
 

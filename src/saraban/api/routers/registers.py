@@ -13,8 +13,8 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
-from saraban.access.policy import cleared_for_every_level, hide_classified_details, organisations_of, today
-from saraban.directory.models import Organisation, Person, Role
+from saraban.access.policy import cleared_for_every_level, hide_classified_details, may_read_register, today
+from saraban.directory.models import Organisation, Person
 from saraban.registers.exports import export_register
 from saraban.registers.models import BookKind, RegisterEntry
 from saraban.registers.selectors import register_entries
@@ -22,7 +22,7 @@ from saraban.registers.selectors import register_entries
 from ..auth import person_of
 from ..errors import NotFound
 from ..schemas import DB_INT_MAX, ERRORS, EntryOut, EntryPage, Id, Paging, Text, entry_out, page
-from . import default_organisation, file_response, role_organisation_ids
+from . import default_organisation, file_response
 
 router = Router(tags=["registers"])
 CLASSIFIED = frozenset({BookKind.SEND_CLASSIFIED, BookKind.RECEIVE_CLASSIFIED})
@@ -49,10 +49,8 @@ class ExportQuery(RegisterQuery):
 
 
 def may_read(person: Person, organisation_id: int, kind: BookKind | str) -> bool:
-    """Whether ``person`` may read the register of ``kind`` of the organisation."""
-    if organisation_id not in organisations_of(person):
-        return False
-    return kind not in CLASSIFIED or organisation_id in role_organisation_ids(person, Role.CENTRAL_CLERK)
+    """Whether ``person`` may read the register of ``kind`` of the organisation (the pages' rule too)."""
+    return may_read_register(person, organisation_id, kind)
 
 
 def _register(person: Person, query: RegisterQuery) -> Organisation:

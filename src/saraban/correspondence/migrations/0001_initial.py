@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-import saraban.correspondence.kinds
+import saraban.regulation.kinds
 
 
 class Migration(migrations.Migration):
@@ -23,8 +23,8 @@ class Migration(migrations.Migration):
                 ('subject', models.CharField(max_length=2000)),
                 ('number', models.CharField(blank=True, db_index=True, max_length=64)),
                 ('date', models.DateField(blank=True, null=True)),
-                ('urgency', models.CharField(choices=[('normal', 'normal'), ('urgent', 'ด่วน'), ('very_urgent', 'ด่วนมาก'), ('most_urgent', 'ด่วนที่สุด')], default=saraban.correspondence.kinds.Urgency['NORMAL'], max_length=20)),
-                ('secrecy', models.CharField(choices=[('normal', 'normal'), ('confidential', 'ลับ'), ('secret', 'ลับมาก'), ('top_secret', 'ลับที่สุด')], default=saraban.correspondence.kinds.Secrecy['NORMAL'], max_length=20)),
+                ('urgency', models.CharField(choices=[('normal', 'normal'), ('urgent', 'ด่วน'), ('very_urgent', 'ด่วนมาก'), ('most_urgent', 'ด่วนที่สุด')], default=saraban.regulation.kinds.Urgency['NORMAL'], max_length=20)),
+                ('secrecy', models.CharField(choices=[('normal', 'normal'), ('confidential', 'ลับ'), ('secret', 'ลับมาก'), ('top_secret', 'ลับที่สุด')], default=saraban.regulation.kinds.Secrecy['NORMAL'], max_length=20)),
                 ('circular', models.BooleanField(default=False)),
                 ('status', models.CharField(choices=[('draft', 'ร่าง / Draft'), ('in_review', 'รอตรวจสอบ / In review'), ('approved', 'อนุมัติแล้ว / Approved'), ('signed', 'ลงนามแล้ว / Signed'), ('numbered', 'ออกเลขแล้ว / Numbered'), ('sent', 'ส่งแล้ว / Sent'), ('closed', 'ปิดเรื่อง / Closed'), ('cancelled', 'ยกเลิก / Cancelled'), ('superseded', 'มีฉบับแก้ไขแทน / Superseded')], default='draft', max_length=20)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),

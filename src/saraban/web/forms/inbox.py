@@ -9,10 +9,10 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest
 
-from saraban.correspondence.kinds import Secrecy, Urgency
 from saraban.directory.models import Organisation, Person, Role
 from saraban.directory.selectors import unit_ids_under
 from saraban.inbox.services import AssignTo, PaperLetter
+from saraban.regulation.kinds import Secrecy, Urgency
 
 from .base import BilingualForm, parse_be_date, thai_date_widget
 from .letters import SECRECY_LABELS, URGENCY_LABELS, people_with_roles

@@ -15,11 +15,11 @@ from django.utils import timezone
 
 from saraban.access.policy import today
 from saraban.core.thai import format_thai_date
-from saraban.correspondence.content import LetterContent
-from saraban.correspondence.kinds import SUBTYPES, LetterSubtype, LetterType, Secrecy, Urgency
 from saraban.correspondence.models import Letter, RecipientKind
 from saraban.directory.models import Organisation, OrganisationKind, Person, Role, RoleAssignment
 from saraban.directory.selectors import unit_ids_under
+from saraban.regulation.content import LetterContent
+from saraban.regulation.kinds import SUBTYPES, LetterSubtype, LetterType, Secrecy, Urgency
 from saraban.signatures.models import KeyLocation, SigningCertificate
 from saraban.signatures.registry import common_name
 

@@ -53,5 +53,5 @@ def thaidatetime(value: Any) -> str:
 
 @register.filter
 def pick(label: Any, lang: str) -> str:
-    """The Thai or English half of a "ไทย / English" label: ``{{ kind.label|pick:lang }}``."""
-    return i18n.pick(str(label), lang)
+    """The Thai or English half of a choice's label (``core.labels.Label``): ``{{ kind.label|pick:lang }}``."""
+    return i18n.pick(label if isinstance(label, str) else str(label), lang)

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from saraban.access.policy import has_role
 from saraban.core.errors import PermissionRefused, SarabanError
+from saraban.core.labels import pair
 from saraban.directory.models import Person, Role
 from saraban.signatures import registry, selectors
 from saraban.signatures.models import ExpiryNotice, SigningCertificate
@@ -204,9 +205,8 @@ def withdraw_certificate(request: HttpRequest, pk: int) -> HttpResponse:
 def check_certificate(request: HttpRequest, pk: int) -> HttpResponse:
     """Ask the certificate's OCSP responder (or CRL) now and show the answer."""
     cert = registry.check_revocation(_managed(request, pk))
-    label = cert.get_revocation_status_display()
-    th, _, en = label.partition(" / ")
-    messages.success(request, text(request, f"ผลการตรวจสอบการเพิกถอน: {th}", f"Revocation check: {en or th}"))
+    th, en = pair(cert.get_revocation_status_display())
+    messages.success(request, text(request, f"ผลการตรวจสอบการเพิกถอน: {th}", f"Revocation check: {en}"))
     return _back(request)
 
 

@@ -12,8 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 
-from saraban.core.errors import FieldProblem, PermissionRefused, SarabanError, StateRefused
-from saraban.documents.services import FileTooLarge
+from saraban.core.errors import FieldProblem, SarabanError
 from saraban.web.i18n import text
 
 
@@ -23,14 +22,9 @@ def message_of(request: HttpRequest, error: SarabanError | FieldProblem) -> str:
 
 
 def status_of(error: SarabanError) -> int:
-    """The HTTP status that fits a refusal: 400 invalid input, 403 not allowed, 409 wrong state, 413 too large."""
-    if isinstance(error, FileTooLarge):
-        return 413
-    if isinstance(error, PermissionRefused):
-        return 403
-    if isinstance(error, StateRefused):
-        return 409
-    return 400
+    """The HTTP status that fits a refusal, as its class says: 400 invalid input, 403 not allowed, 404 not
+    found, 409 wrong state, 413 too large."""
+    return error.http_status
 
 
 def field_for(problem: FieldProblem, form: forms.Form, aliases: Mapping[str, str] | None = None) -> str | None:

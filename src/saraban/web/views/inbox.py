@@ -16,20 +16,19 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from saraban.access.policy import has_role, today
+from saraban.access.policy import today
 from saraban.core.errors import SarabanError
-from saraban.directory.models import Role
-from saraban.directory.selectors import acting_appointments, unit_ids_under
+from saraban.directory.selectors import unit_ids_under
 from saraban.documents.services import megabytes, read_file
 from saraban.documents.uploads import limit_uploads, upload_refusal
-from saraban.inbox.models import Assignment, AssignmentStatus, IncomingLetter, IncomingSource, IncomingStatus
+from saraban.inbox.models import Assignment, IncomingLetter, IncomingSource, IncomingStatus
+from saraban.inbox.permissions import INCOMING_RULES, can_register_paper, my_open_assignments, offered_actions
 from saraban.inbox.selectors import inbox, incoming_for
 from saraban.inbox.services import (
     close,
     complete_assignment,
     endorse,
     mark_opened,
-    may_act_on,
     register,
     register_paper,
     return_to_sender,
@@ -43,7 +42,6 @@ from . import errors
 from .letters import organisation_of, page_of, person_of
 from .letters_actions import pdf_response
 
-CLERKS = (Role.CENTRAL_CLERK, Role.UNIT_CLERK)
 OPEN_STATUSES = (IncomingStatus.DELIVERED, IncomingStatus.REGISTERED, IncomingStatus.ASSIGNED, IncomingStatus.ACTED)
 ENDORSE_FIELDS = {
     **{f"assign.{i}": f"assign_{i + 1}" for i in range(ASSIGNMENT_ROWS)},
@@ -88,21 +86,14 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
 
 
 def _available(incoming: IncomingLetter, request: HttpRequest) -> dict[str, Any]:
+    """What the page offers: exactly the actions the rules allow (``inbox.permissions``)."""
     person = person_of(request)
-    status, org = incoming.status, incoming.organisation
-    clerk = has_role(person, org, *CLERKS)
-    executive = has_role(person, org, Role.SIGNER) or acting_appointments(person, org, today()).exists()
+    offered = offered_actions(person, incoming, seen=True)  # the page found it through ``incoming_for``
     assignments = list(incoming.assignments.select_related("unit", "assignee", "done_by").order_by("pk"))
-    mine = [a for a in assignments if a.status == AssignmentStatus.OPEN and may_act_on(a, person)]
+    mine = {a.pk for a in my_open_assignments(person, incoming, seen=True)}
     return {
-        "may_register": status == IncomingStatus.DELIVERED and clerk,
-        "may_return": status == IncomingStatus.DELIVERED and clerk,
-        "may_endorse": status in (IncomingStatus.REGISTERED, IncomingStatus.ASSIGNED, IncomingStatus.ACTED)
-        and executive,
-        "may_close": status in (IncomingStatus.REGISTERED, IncomingStatus.ASSIGNED, IncomingStatus.ACTED)
-        and (clerk or has_role(person, org, Role.SIGNER))
-        and not any(a.status == AssignmentStatus.OPEN for a in assignments),
-        "assignments": assignments, "my_assignments": mine,
+        **{f"may_{action}": action in offered for action in INCOMING_RULES},
+        "assignments": assignments, "my_assignments": [a for a in assignments if a.pk in mine],
     }
 
 
@@ -231,7 +222,7 @@ def register_paper_page(request: HttpRequest) -> HttpResponse:
                 f"The attached files are over {mb} MB, so the form was not received: fill it in again with a smaller"
                 " scan",
             ))
-            clerk = has_role(person_of(request), organisation_of(request), *CLERKS)
+            clerk = can_register_paper(person_of(request), organisation_of(request)) is None
             return _register_form(request, form, None, clerk, errors.status_of(too_large))
     return _register_paper(request)
 
@@ -239,7 +230,7 @@ def register_paper_page(request: HttpRequest) -> HttpResponse:
 @csrf_protect
 def _register_paper(request: HttpRequest) -> HttpResponse:
     person, org = person_of(request), organisation_of(request)
-    clerk = has_role(person, org, *CLERKS)
+    clerk = can_register_paper(person, org) is None
     done = None
     if request.method == "POST":
         form = PaperLetterForm(request.POST, request.FILES, request=request)

@@ -19,18 +19,19 @@ from django.views.decorators.http import require_GET, require_POST
 from pydantic import ValidationError
 
 from saraban.access.policy import has_role
-from saraban.core.errors import PermissionRefused, SarabanError, ValidationFailed
+from saraban.core.errors import SarabanError, ValidationFailed
 from saraban.correspondence.content import letter_problems
-from saraban.correspondence.kinds import LetterType
 from saraban.correspondence.models import Letter
-from saraban.correspondence.printable import unrenderable_problems
+from saraban.correspondence.permissions import can_draft, can_edit
 from saraban.correspondence.selectors import drafts_of, letter_for, outbox
 from saraban.correspondence.services import create_letter, update_letter
-from saraban.correspondence.workflow import may_draft, set_recipients, submit_for_review
+from saraban.correspondence.workflow import set_recipients, submit_for_review
 from saraban.directory.models import Organisation, Person, Role
 from saraban.directory.selectors import unit_ids_under
+from saraban.regulation.kinds import LetterType
 from saraban.rendering.engine import RenderError
 from saraban.rendering.letters import render_letter
+from saraban.rendering.printable import unrenderable_problems
 from saraban.web.context_processors import acting_organisation
 from saraban.web.forms.letters import PROBLEM_FIELDS, LetterForm, SubmitForm, letter_type_from, unit_names
 from saraban.web.i18n import text
@@ -95,23 +96,15 @@ def _editor(
     return render(request, "web/letters/editor.html", context, status=status)
 
 
-def _may_write(person: Person, organisation: Organisation) -> None:
-    if not may_draft(person, organisation):
-        raise PermissionRefused(
-            code="letter.not_drafter", message_th="ท่านไม่มีสิทธิ์จัดทำหนังสือของหน่วยงานนี้",
-            message_en="You may not write letters for this organisation",
-        )
-
-
 @login_required
 def new_letter(request: HttpRequest) -> HttpResponse:
     """The editor for a new letter of ``?type=`` (external by default) of the acting organisation."""
     person, org = person_of(request), organisation_of(request)
     letter_type = letter_type_from(request.POST.get("type") or request.GET.get("type"))
-    if not may_draft(person, org):
-        messages.error(request, text(request, "ท่านไม่มีสิทธิ์จัดทำหนังสือของหน่วยงานนี้",
-                                     "You may not write letters for this organisation"))
-        return render(request, "web/letters/refused.html", status=403)
+    refused = can_draft(person, org)
+    if refused is not None:
+        messages.error(request, errors.message_of(request, refused.error()))
+        return render(request, "web/letters/refused.html", status=refused.http_status)
     if request.method != "POST":
         form = LetterForm(initial=LetterForm.initial_new(letter_type, org), request=request, organisation=org,
                           letter_type=letter_type)
@@ -133,13 +126,13 @@ def new_letter(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def edit_letter(request: HttpRequest, pk: int) -> HttpResponse:
-    """The editor for one of my drafts (or a draft of my organisation)."""
+    """The editor for a draft its author or a registry clerk may change (``permissions.can_edit``)."""
     person, letter = person_of(request), visible_letter(request, pk)
     org = letter.organisation
     letter_type = LetterType(letter.type)
-    if letter.status != "draft" or (letter.created_by_id != person.pk and not may_draft(person, org)):
-        messages.error(request, text(request, "หนังสือฉบับนี้แก้ไขไม่ได้ในสถานะปัจจุบัน",
-                                     "This letter cannot be edited in its present state"))
+    refused = can_edit(person, letter)
+    if refused is not None:
+        messages.error(request, errors.message_of(request, refused.error()))
         return HttpResponseRedirect(f"/letters/{letter.pk}/")
     if request.method != "POST":
         form = LetterForm(initial=LetterForm.initial_for(letter), request=request, organisation=org,

@@ -7,26 +7,22 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 
-from saraban.access.policy import has_role, today
 from saraban.audit.selectors import events_for
-from saraban.core.errors import PermissionRefused, SarabanError
-from saraban.correspondence.models import Letter, LetterStatus
-from saraban.correspondence.services import cancel_letter, issue_number, numberable, start_correction
+from saraban.core.errors import SarabanError
+from saraban.correspondence.models import Letter
+from saraban.correspondence.permissions import offered_actions
+from saraban.correspondence.services import cancel_letter, issue_number, start_correction
 from saraban.correspondence.workflow import (
     approve_review,
     close_letter,
-    current_step,
-    may_draft,
     return_for_changes,
     sign_letter,
     submit_for_review,
 )
-from saraban.directory.models import Person, Role
-from saraban.directory.selectors import acting_appointments
+from saraban.directory.models import Person
 from saraban.documents.services import read_file
 from saraban.exchange.services import send_letter
 from saraban.rendering.letters import render_letter
@@ -40,8 +36,6 @@ from saraban.web.i18n import text
 from . import errors
 
 ACTIONS = ("submit", "approve", "return", "sign", "number", "send", "cancel", "close", "correct")
-CLERKS = (Role.CENTRAL_CLERK, Role.UNIT_CLERK)
-ENDED = (LetterStatus.CANCELLED, LetterStatus.SUPERSEDED, LetterStatus.SENT, LetterStatus.CLOSED)
 # Audit actions of a letter, as the timeline names them.
 EVENT_LABELS = {
     "letter.created": ("สร้างร่าง", "Draft created"), "letter.updated": ("แก้ไขร่าง", "Draft edited"),
@@ -61,45 +55,9 @@ SUCCESS = {
 
 
 def available_actions(letter: Letter, person: Person) -> set[str]:
-    """The actions ``person`` may take on ``letter`` now (the services check again when they are taken)."""
-    status, org = letter.status, letter.organisation
-    author = letter.created_by_id == person.pk
-    clerk = has_role(person, org, *CLERKS)
-    actions: set[str] = set()
-    if status == LetterStatus.DRAFT and (author or may_draft(person, org)):
-        actions |= {"edit", "submit"}
-    if status == LetterStatus.IN_REVIEW:
-        step = current_step(letter)
-        if step is not None and step.reviewer_id == person.pk:
-            actions |= {"approve", "return"}
-    if status == LetterStatus.APPROVED and letter.type != "stamped" and _may_sign(letter, person):
-        actions |= {"sign", "return"}
-    if numberable(letter) and clerk:
-        actions.add("number")
-    if status == LetterStatus.NUMBERED and clerk:
-        actions.add("send")
-    if status not in ENDED and (author or clerk):
-        actions.add("cancel")
-    if status == LetterStatus.SENT and (author or has_role(person, org, Role.CENTRAL_CLERK)):
-        actions.add("close")
-    if letter.is_numbered and status != LetterStatus.SUPERSEDED and (author or clerk) and not hasattr(
-        letter, "superseded_by"
-    ):
-        actions.add("correct")
-    return actions
-
-
-def may_manage(letter: Letter, person: Person) -> bool:
-    """Whether ``person`` may cancel or correct ``letter``: its author or a registry clerk of its organisation."""
-    return letter.created_by_id == person.pk or has_role(person, letter.organisation, *CLERKS)
-
-
-def _may_sign(letter: Letter, person: Person) -> bool:
-    if letter.signer_id == person.pk:
-        return True
-    return acting_appointments(person, letter.organisation, today()).filter(
-        Q(on_behalf_of__isnull=True) | Q(on_behalf_of_id=letter.signer_id)
-    ).exists()
+    """The actions ``person`` may take on ``letter`` now: exactly what the rules allow
+    (``correspondence.permissions``), which the services enforce when they are taken."""
+    return offered_actions(person, letter, seen=True)  # the pages find letters through ``letter_for``
 
 
 def letter_context(
@@ -150,11 +108,6 @@ def perform(request: HttpRequest, letter: Letter, person: Person, action: str) -
         context = letter_context(request, letter, person, {action: form})
         return render(request, "web/letters/letter.html", context, status=400)
     try:
-        if action in ("cancel", "correct") and not may_manage(letter, person):
-            raise PermissionRefused(
-                code="letter.not_author", message_th="เฉพาะผู้จัดทำหรือเจ้าหน้าที่สารบรรณทำรายการนี้ได้",
-                message_en="Only the author or a registry clerk can do this",
-            )
         target = _STEPS[action](letter, person, form)
     except SarabanError as exc:
         message = errors.message_of(request, exc)

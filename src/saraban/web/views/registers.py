@@ -20,11 +20,15 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from saraban.access.policy import cleared_for_every_level, hide_classified_details
+from saraban.access.policy import (
+    classified_book_organisations,
+    cleared_for_every_level,
+    hide_classified_details,
+    organisations_of,
+)
 from saraban.core.errors import SarabanError
 from saraban.core.thai import arabic_digits, buddhist_year, parse_thai_date
-from saraban.directory.models import Organisation, Person, Role
-from saraban.directory.selectors import current_roles, unit_ids_under, visible_organisation_ids
+from saraban.directory.models import Organisation, Person
 from saraban.registers.exports import FORMATS, export_register
 from saraban.registers.models import BookKind, RegisterBook, RegisterEntry
 from saraban.registers.selectors import register_entries
@@ -64,11 +68,8 @@ def register_scope(person: Person) -> Scope:
     lines show subjects and parties only to holders of a secrecy grant of the letter's level
     (``access.policy.hide_classified_details``).
     """
-    visible = visible_organisation_ids(person)
-    clerks = current_roles(person, today()).filter(role=Role.CENTRAL_CLERK)
-    clerk_of = set(clerks.values_list("organisation_id", flat=True))
-    orgs = list(Organisation.objects.filter(pk__in=visible).order_by("name_th"))
-    return Scope(orgs, unit_ids_under(clerk_of))
+    orgs = list(Organisation.objects.filter(pk__in=organisations_of(person)).order_by("name_th"))
+    return Scope(orgs, classified_book_organisations(person))  # the API's rule (``may_read_register``)
 
 
 def _parse_date(value: str, request: HttpRequest) -> dt.date | None:

@@ -8,10 +8,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from saraban.core.errors import SarabanError
+from saraban.correspondence.batch import MAX_LETTERS, resume_batch, start_batch
 from saraban.correspondence.models import Letter
 from saraban.correspondence.selectors import awaiting_my_signature
 from saraban.directory.models import Person
-from saraban.signatures.batch import MAX_LETTERS, batch_progress, resume_batch, start_batch
+from saraban.signatures.batch import batch_progress
 from saraban.signatures.methods import SignerProof
 from saraban.signatures.models import SigningBatch
 from saraban.signatures.selectors import usable_certificates

@@ -11,8 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from saraban.access.policy import today
+from saraban.access.policy import organisations_with_role, today
 from saraban.correspondence.models import Letter, LetterStatus
+from saraban.correspondence.permissions import DRAFTERS, REGISTRY
 from saraban.correspondence.selectors import (
     awaiting_my_review,
     awaiting_my_signature,
@@ -20,9 +21,9 @@ from saraban.correspondence.selectors import (
     drafts_of,
     letters_visible_to,
 )
-from saraban.directory.models import ActingAppointment, Person, Role
-from saraban.directory.selectors import current_roles, unit_ids_under
+from saraban.directory.models import Person, Role
 from saraban.inbox.models import Assignment, IncomingLetter
+from saraban.inbox.permissions import executive_organisation_ids
 from saraban.inbox.selectors import awaiting_endorsement, awaiting_registration, my_assignments
 from saraban.web.i18n import text
 from saraban.web.views.certificates import notices_for
@@ -61,23 +62,15 @@ class Section:
 
 
 def _roles(person: Person) -> dict[str, set[int]]:
-    """Organisation ids (with the units below) where ``person`` is a clerk, an executive, or anything."""
-    on = today()
-    held: dict[str, set[int]] = {"clerk": set(), "executive": set(), "reviewer": set(), "drafter": set(),
-                                 "any": set()}
-    for role, org_id in current_roles(person, on).values_list("role", "organisation_id"):
-        held["any"].add(org_id)
-        if role in (Role.REVIEWER, Role.SIGNER):
-            held["reviewer"].add(org_id)
-        if role in (Role.OFFICER, Role.UNIT_CLERK, Role.CENTRAL_CLERK, Role.SIGNER, Role.REVIEWER):
-            held["drafter"].add(org_id)
-        if role in (Role.CENTRAL_CLERK, Role.UNIT_CLERK):
-            held["clerk"].add(org_id)
-        if role == Role.SIGNER:
-            held["executive"].add(org_id)
-    held["executive"] |= set(ActingAppointment.objects.filter(
-        person=person, starts_on__lte=on, ends_on__gte=on).values_list("organisation_id", flat=True))
-    return {k: unit_ids_under(v) if v else set() for k, v in held.items()}
+    """Organisation ids (with the units below) where ``person`` is a clerk, an executive, a reviewer or
+    a drafter: the same sets the API's work queue counts in (``organisations_with_role``, and
+    ``executive_organisation_ids`` for signers and acting officials)."""
+    return {
+        "clerk": organisations_with_role(person, *REGISTRY),
+        "executive": executive_organisation_ids(person),
+        "reviewer": organisations_with_role(person, Role.REVIEWER, Role.SIGNER),
+        "drafter": organisations_with_role(person, *DRAFTERS),
+    }
 
 
 def _urgency(request: HttpRequest, value: str) -> str:

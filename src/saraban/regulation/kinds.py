@@ -1,4 +1,4 @@
-"""The enumerations of the Correspondence Regulation: letter types, urgency and secrecy levels."""
+"""The enumerations of the Correspondence Regulation: letter types, urgency and secrecy levels, digit style."""
 
 from __future__ import annotations
 

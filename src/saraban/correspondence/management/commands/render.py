@@ -1,4 +1,8 @@
-"""``saraban render LETTER.json -o OUT.pdf``: draw a letter from its JSON without the database."""
+"""``saraban render LETTER.json -o OUT.pdf``: check a letter's JSON against the Regulation, then draw it.
+
+No database. It lives in correspondence because the check (``check_letter``: the Regulation's rules
+and printability) is correspondence's; the drawing is ``saraban.rendering.letters.render_letter``.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from saraban.core.errors import FieldProblem, ValidationFailed
 from saraban.core.files import read_input, write_atomically
-from saraban.correspondence.content import LetterContent, check_letter, parse_letter_json
+from saraban.correspondence.content import check_letter
+from saraban.regulation.content import LetterContent, parse_letter_json
 from saraban.rendering.engine import RenderError
 from saraban.rendering.letters import render_letter
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from saraban.core.errors import FieldProblem
 
+from .fonts import printable_codepoints
+
 # Layout controls the renderer handles without a glyph: tab, line break, and the invisible
 # characters of Thai line breaking and joining (zero-width space, ZWNJ, ZWJ, word joiner).
 _LAYOUT = {0x09, 0x0A, 0x0D, 0x200B, 0x200C, 0x200D, 0x2060}
@@ -71,8 +73,6 @@ def _shown(chars: list[str]) -> tuple[str, str]:
 
 def text_problems(data: dict[str, Any]) -> list[FieldProblem]:
     """Control characters and characters the letter's font cannot draw, per field of ``data`` (JSON)."""
-    from saraban.rendering.fonts import printable_codepoints
-
     printable = printable_codepoints()
     problems: list[FieldProblem] = []
     for path, text in _strings(data, ""):
