@@ -196,6 +196,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("SARABAN_EMAIL_FROM", "Saraban <saraban@loca
 # Saraban's own settings.
 # The address people reach this deployment at: printed in the QR codes of signed letters.
 SARABAN_PUBLIC_URL = os.environ.get("SARABAN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Exchange between deployments (docs/exchange.md). The deployment's private key is kept encrypted in the
+# database under this passphrase (unset: a key derived from SECRET_KEY); the name goes into its certificate.
+SARABAN_EXCHANGE_KEY_PASSPHRASE = os.environ.get("SARABAN_EXCHANGE_KEY_PASSPHRASE", "")
+SARABAN_DEPLOYMENT_NAME = os.environ.get("SARABAN_DEPLOYMENT_NAME", "")
 # PKI signing (PAdES): the time-stamping authority, and the level when an organisation chose none
 # (B-LTA when a TSA is configured, else B-B).
 SARABAN_PADES = {

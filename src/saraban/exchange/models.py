@@ -34,3 +34,26 @@ class Dispatch(models.Model):
     def __str__(self) -> str:
         return f"{self.letter_id} → {self.recipient_id}: {self.status}"
 
+
+class DeploymentIdentity(models.Model):
+    """This deployment's identity on the exchange network: its id, key pair and self-signed certificate.
+
+    One row, in the database rather than on an app server's disk, so that every app server of the
+    deployment signs with the same key. The private key is PKCS#8 encrypted under the exchange
+    passphrase (``exchange.identity``); it is never stored or logged in clear.
+    """
+
+    slot = models.PositiveSmallIntegerField(default=1)  # always 1: the unique constraint keeps one row
+    deployment_id = models.CharField(max_length=64, unique=True)  # a UUID, stable for the deployment's life
+    name = models.CharField(max_length=200)  # the certificate's CN
+    certificate_der = models.BinaryField()
+    fingerprint = models.CharField(max_length=64, unique=True)  # SHA-256 of the certificate, hex
+    encrypted_key = models.BinaryField()  # PKCS#8 DER, encrypted (BestAvailableEncryption)
+    key_protection = models.CharField(max_length=12)  # "passphrase" or "secret_key": what the key is under
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["slot"], name="one_deployment_identity")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.deployment_id})"
