@@ -54,9 +54,8 @@ def test_a_good_certificate_still_signs(pki: TestPki, roots: list) -> None:
         assert session.sign(minimal_pdf()).startswith(b"%PDF")
 
 
-@pytest.mark.parametrize(("label", "level"), [("signer-revoked", "B-T"), ("signer-revoked", "B-LT"),
-                                              ("signer-revoked", "B-B"), ("signer-expired", "B-B"),
-                                              ("signer-unreachable", "B-T")])
+@pytest.mark.parametrize("label", sorted(REFUSED))
+@pytest.mark.parametrize("level", ["B-B", "B-T", "B-LT"])
 def test_the_command_line_refuses_and_writes_nothing(label: str, level: str, pki: TestPki, tmp_path: Path) -> None:
     src, out = tmp_path / "in.pdf", tmp_path / "out.pdf"
     src.write_bytes(minimal_pdf())
@@ -79,7 +78,19 @@ def _registered(pki: TestPki, agency: Organisation, signer: Person, label: str) 
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("label", ["signer-revoked", "signer-unreachable"])
+def test_an_expired_certificate_is_refused_at_registration(pki: TestPki, agency: Organisation, signer: Person) -> None:
+    """So it never reaches the signing step, a batch or the API (the library refuses it too, above)."""
+    with pytest.raises(SarabanError) as refused:
+        _registered(pki, agency, signer, "signer-expired")
+    assert "หมดอายุ" in str(refused.value) and "expired" in str(refused.value)
+    assert not SigningCertificate.objects.exists()
+
+
+REGISTRABLE = ["signer-revoked", "signer-unreachable"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("label", REGISTRABLE)
 def test_the_signing_step_refuses_and_uses_no_number(
     label: str, pki: TestPki, agency: Organisation, clerk: Person, signer: Person
 ) -> None:
@@ -110,14 +121,18 @@ def test_a_batch_refuses_to_start(pki: TestPki, agency: Organisation, clerk: Per
 
 
 @pytest.mark.django_db
-def test_the_api_answers_with_the_reason(pki: TestPki, agency: Organisation, clerk: Person, signer: Person) -> None:
-    certificate = _registered(pki, agency, signer, "signer-revoked")
+@pytest.mark.parametrize("label", REGISTRABLE)
+def test_the_api_answers_with_the_reason(
+    label: str, pki: TestPki, agency: Organisation, clerk: Person, signer: Person
+) -> None:
+    certificate = _registered(pki, agency, signer, label)
     letter = approved(agency, clerk, signer)
     api = Api(issue_token(signer, "tests")[1])
     response = api.post(f"/letters/{letter.pk}/sign", {"password": P12_PASSWORD, "certificate_id": certificate.pk})
     assert response.status_code in (400, 403, 409), response.content
     body = response.json()
-    assert body["code"] == "signing.certificate_revoked" and "เพิกถอน" in body["message_th"]
+    code, th, _en = REFUSED[label]
+    assert body["code"] == code and th in body["message_th"]
     assert not RegisterEntry.objects.exists()
 
 
