@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 # System packages: poppler-utils (pdftotext/pdftoppm for PDF checks), qpdf (PDF structure checks),
 # softhsm2 (the PKCS#11 token that holds organisation seal keys on a server without an HSM).
-SYSTEM_PACKAGES=(poppler-utils qpdf softhsm2 faketime)
+SYSTEM_PACKAGES=(poppler-utils qpdf softhsm2 faketime unzip openssl)
 # The test suite drives Debian's Chromium with Playwright (no browser download).
 if [[ "${SARABAN_WITH_BROWSER:-0}" == 1 ]]; then
   SYSTEM_PACKAGES+=(chromium fonts-thai-tlwg)

@@ -16,9 +16,19 @@ class Child:
     cmdline: str
 
 
-def children(of: int | None = None) -> list[Child]:
-    """The direct children of ``of`` (default: this process), read from ``/proc``."""
-    parent = os.getpid() if of is None else of
+@dataclass(frozen=True)
+class Process:
+    """A process as ``/proc`` shows it."""
+
+    pid: int
+    state: str
+    ppid: int
+    pgid: int
+    cmdline: str
+
+
+def processes() -> list[Process]:
+    """Every process of this machine, read from ``/proc`` (those that vanish while read are skipped)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -26,13 +36,23 @@ def children(of: int | None = None) -> list[Child]:
         try:
             stat = (entry / "stat").read_text()
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-        except OSError:
+            # "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ")"
+            state, ppid, pgid = stat[stat.rindex(")") + 2:].split()[:3]
+            found.append(Process(int(entry.name), state, int(ppid), int(pgid), cmdline))
+        except (OSError, ValueError):
             continue
-        # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")"
-        state, ppid = stat[stat.rindex(")") + 2:].split()[:2]
-        if int(ppid) == parent:
-            found.append(Child(int(entry.name), state, cmdline))
     return found
+
+
+def children(of: int | None = None) -> list[Child]:
+    """The direct children of ``of`` (default: this process)."""
+    parent = os.getpid() if of is None else of
+    return [Child(p.pid, p.state, p.cmdline) for p in processes() if p.ppid == parent]
+
+
+def group_members(pgid: int) -> list[tuple[int, str]]:
+    """The live (not zombie) processes of process group ``pgid``: (pid, command line)."""
+    return [(p.pid, p.cmdline) for p in processes() if p.pgid == pgid and p.state != "Z"]
 
 
 def alive(pid: int) -> bool:

@@ -47,6 +47,7 @@ from typing import Any, Literal
 
 import pytest
 
+from ..processes import group_members as _group_members
 from .faults import FaultProxy, free_port
 
 __all__ = [
@@ -439,24 +440,6 @@ class _Console:
 
 # ---------------------------------------------------------------------------------------------------
 # A deployment
-
-
-def _group_members(pgid: int) -> list[tuple[int, str]]:
-    """The live processes of process group ``pgid`` (pid, command line)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            fields = stat[stat.rindex(")") + 2:].split()
-            if int(fields[2]) != pgid or fields[0] == "Z":
-                continue
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-        except (OSError, ValueError):
-            continue
-        found.append((int(entry.name), cmdline))
-    return found
 
 
 class Deployment:

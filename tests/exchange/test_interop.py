@@ -1,24 +1,17 @@
-"""Another vendor's tools read our containers: Info-ZIP ``unzip`` and ``openssl cms`` (skipped without them)."""
+"""Another vendor's tools read our containers: Info-ZIP ``unzip`` and ``openssl cms`` (bootstrap installs both)."""
 
 from __future__ import annotations
 
 import base64
-import shutil
 import subprocess
 from pathlib import Path
-
-import pytest
 
 from saraban.exchange.envelope import Address, pack
 from saraban.exchange.identity import Identity
 
 from .helpers import letter
 
-needs_tools = pytest.mark.skipif(not (shutil.which("unzip") and shutil.which("openssl")),
-                                 reason="needs unzip and openssl")
 
-
-@needs_tools
 def test_unzip_and_openssl_read_and_verify_a_letter(sender: Identity, to: Address, tmp_path: Path) -> None:
     message = tmp_path / "letter.asice"
     message.write_bytes(pack(letter(sender.address("opm-ops"), to), sender.sealing_key))

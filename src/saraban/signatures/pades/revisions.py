@@ -41,7 +41,7 @@ class FileLayout:
     """Where each revision of a PDF ends, and what each one after the first changes."""
 
     revision_ends: list[int]
-    changes: list[list[str]] | _Changes  # per revision (0-based); the first is the original document
+    changes: _Changes  # per revision (0-based), read when asked; the first is the original document
     size: int
 
     @property

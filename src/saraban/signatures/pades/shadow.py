@@ -23,22 +23,29 @@ _MAX_FIELDS = 5_000  # a bound on the walk of a hostile field tree
 _SHOWN = re.compile(rb"\((?:\\.|[^\\)])*\)|<[0-9A-Fa-f\s]*>")
 
 
-def replaced_appearances(reader: PdfFileReader, signed_revision: int) -> list[str]:
-    """Names of fields whose appearance differs from the signed revision's while their value does not."""
-    last = reader.xrefs.total_revisions - 1
-    if signed_revision >= last:
-        return []
-    try:
-        signed = dict(_fields(reader.get_historical_resolver(signed_revision)))
-        current = _fields(reader.get_historical_resolver(last))
-        replaced = []
-        for name, (value, look) in current:
-            before = signed.get(name)
-            if before is not None and before[0] == value and before[1] != look:
-                replaced.append(name)
-        return replaced
-    except Exception:  # a damaged field tree: the difference analysis has its own say on it
-        return []
+class FieldLooks:
+    """The form fields of one file, read once per revision (a file of 25 signatures asks 25 times)."""
+
+    def __init__(self, reader: PdfFileReader) -> None:
+        self.reader = reader
+        self._by_revision: dict[int, dict[str, tuple[str, str]]] = {}
+
+    def _at(self, revision: int) -> dict[str, tuple[str, str]]:
+        if revision not in self._by_revision:
+            self._by_revision[revision] = dict(_fields(self.reader.get_historical_resolver(revision)))
+        return self._by_revision[revision]
+
+    def replaced_since(self, signed_revision: int) -> list[str]:
+        """Names of fields whose appearance differs from the signed revision's while their value does not."""
+        last = self.reader.xrefs.total_revisions - 1
+        if signed_revision >= last:
+            return []
+        try:
+            signed, current = self._at(signed_revision), self._at(last)
+        except Exception:  # a damaged field tree: the difference analysis has its own say on it
+            return []
+        return [name for name, (value, look) in current.items()
+                if (before := signed.get(name)) is not None and before[0] == value and before[1] != look]
 
 
 def _fields(resolver: Any) -> Iterator[tuple[str, tuple[str, str]]]:

@@ -37,7 +37,7 @@ from .diff_once import REVIEW_ONCE
 from .plain_ecdsa import PLAIN_ECDSA_AWARE_VALIDATOR
 from .report import Indication, Modifications, Report, SignatureResult
 from .revisions import FileLayout, file_layout
-from .shadow import replaced_appearances
+from .shadow import FieldLooks
 
 DEFAULT_TIMEOUT = 20.0
 
@@ -177,7 +177,8 @@ def _verify(pdf: bytes, roots: list[x509.Certificate], *, allow_fetching: bool, 
         return _file_problem("SIGNED_DATA_NOT_FOUND", "no signature in this PDF")
     dss, vc_kwargs = _dss_context(reader, roots, allow_fetching, crls)
     layout = _safe(lambda: file_layout(reader, pdf), None)
-    results = [_one(sig, dss, vc_kwargs, signatures, allow_fetching, layout) for sig in signatures]
+    looks = FieldLooks(reader)
+    results = [_one(sig, dss, vc_kwargs, signatures, allow_fetching, layout, looks) for sig in signatures]
     return Report.overall(results)
 
 
@@ -208,10 +209,15 @@ def _close_fetchers() -> None:
     _BACKENDS.clear()
 
 
-def _run[T](coro: Coroutine[Any, Any, T]) -> T:
+def _loop() -> asyncio.AbstractEventLoop:
+    """This thread's event loop, made when first needed."""
     if _FETCHING.loop is None or _FETCHING.loop.is_closed():
         _FETCHING.loop = asyncio.new_event_loop()
-    return _FETCHING.loop.run_until_complete(coro)
+    return _FETCHING.loop
+
+
+def _run[T](coro: Coroutine[Any, Any, T]) -> T:
+    return _loop().run_until_complete(coro)
 
 
 def _fetchers() -> Any:
@@ -226,9 +232,7 @@ def _fetchers() -> Any:
                 _run(old.close())
             _BACKENDS[:] = [(b, loop) for b, loop in _BACKENDS if b is not old]
         _FETCHING.backend = AIOHttpFetcherBackend(per_request_timeout=_FETCH_TIMEOUT)
-        if _FETCHING.loop is None or _FETCHING.loop.is_closed():
-            _FETCHING.loop = asyncio.new_event_loop()
-        _BACKENDS.append((_FETCHING.backend, _FETCHING.loop))
+        _BACKENDS.append((_FETCHING.backend, _loop()))
         _FETCHING.fetchers = _FETCHING.backend.get_fetchers()
         _FETCHING.since = now
     return _FETCHING.fetchers
@@ -293,6 +297,7 @@ def _one(
     all_sigs: list[EmbeddedPdfSignature],
     allow_fetching: bool,
     layout: FileLayout | None = None,
+    looks: FieldLooks | None = None,
 ) -> SignatureResult:
     name = _safe(lambda: str(sig.field_name), "?")
     is_ts = _safe(lambda: sig.sig_object_type == "/DocTimeStamp", False)
@@ -330,7 +335,7 @@ def _one(
         result.details.append(f"{type(exc).__name__}: {exc}")
         _describe_cert(result, _safe(lambda: sig.signer_cert, None))
         return result
-    _fill(result, status, sig, dss, all_sigs, allow_fetching, layout)
+    _fill(result, status, sig, dss, all_sigs, allow_fetching, layout, looks)
     if status_unknown:
         result.revocation_status = "unknown"
         if result.indication is Indication.TOTAL_PASSED:
@@ -377,6 +382,7 @@ def _fill(
     all_sigs: list[EmbeddedPdfSignature],
     allow_fetching: bool,
     layout: FileLayout | None = None,
+    looks: FieldLooks | None = None,
 ) -> None:
     _describe_cert(result, status.signing_cert)
     if result.kind == "signature" and _safe(lambda: sig.docmdp_level is not None, False):
@@ -411,7 +417,8 @@ def _fill(
         # updates; say what it is. (Writers refresh /Info beside the validation data: that stays LTA.)
         result.modifications = Modifications.METADATA
     if result.modifications not in (None, Modifications.NONE, Modifications.OTHER) and (
-            replaced := _safe(lambda: replaced_appearances(sig.reader, sig.signed_revision), list[str]())):
+            replaced := _safe(lambda: (looks or FieldLooks(sig.reader)).replaced_since(sig.signed_revision),
+                              list[str]())):
         result.modifications = Modifications.OTHER
         result.replaced_fields = replaced
     embedded = _has_embedded_revinfo(dss, sig)
