@@ -8,10 +8,11 @@ cd "$(dirname "$0")/.."
 
 # System packages: poppler-utils (pdftotext/pdftoppm for PDF checks), qpdf (PDF structure checks),
 # softhsm2 (the PKCS#11 token that holds organisation seal keys on a server without an HSM).
-SYSTEM_PACKAGES=(poppler-utils qpdf softhsm2 faketime unzip openssl)
-# The test suite drives Debian's Chromium with Playwright (no browser download).
+SYSTEM_PACKAGES=(poppler-utils qpdf softhsm2)
+# The test suite drives Debian's Chromium with Playwright (no browser download), runs a deployment
+# 10 minutes ahead with libfaketime, and reads exchange envelopes with unzip and openssl.
 if [[ "${SARABAN_WITH_BROWSER:-0}" == 1 ]]; then
-  SYSTEM_PACKAGES+=(chromium fonts-thai-tlwg)
+  SYSTEM_PACKAGES+=(chromium fonts-thai-tlwg faketime unzip openssl)
 fi
 command -v npm >/dev/null 2>&1 || SYSTEM_PACKAGES+=(nodejs npm)
 missing=()
