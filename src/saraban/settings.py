@@ -328,3 +328,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("SARABAN_LOG_LEVEL", "WARNING")},
 }
+
+# ---- Exchange between deployments (docs/exchange.md): limits of a message received, the retry window of
+# the outbox and the pump (ลับที่สุด letters go only where both deployments allow it: access.DeploymentPolicy).
+SARABAN_EXCHANGE = {
+    "max_message_bytes": _env_int("SARABAN_EXCHANGE_MAX_MESSAGE_MB", 64, high=1024) * 1024 * 1024,
+    "max_parts": _env_int("SARABAN_EXCHANGE_MAX_PARTS", 100, high=10_000),
+    "retry_days": _env_int("SARABAN_EXCHANGE_RETRY_DAYS", 3, high=60),
+    "senders": max(1, _env_int("SARABAN_EXCHANGE_SENDERS", 4, high=64)),  # parallel deliveries per pump
+    "timeout_s": max(1, _env_int("SARABAN_EXCHANGE_TIMEOUT_S", 30, high=600)),
+    "allow_http": os.environ.get("SARABAN_EXCHANGE_ALLOW_HTTP", "") == "1",  # loopback is always allowed
+}

@@ -6,6 +6,7 @@ from saraban.api.main import api
 
 urlpatterns = [
     path("api/", api.urls),
+    path("exchange/", include("saraban.exchange.urls")),  # other deployments: signed messages in
     path("programme/", include("saraban.rollout.urls")),
     path("", include("saraban.web.urls")),
 ]

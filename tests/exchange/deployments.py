@@ -82,6 +82,8 @@ class Org:
     name_en: str = ""
     kind: str = "department"
     parent: str = ""  # the identifier of a parent created before it
+    address: str = "ถนนราชดำเนินนอก เขตพระนคร กรุงเทพฯ ๑๐๒๐๐"  # ที่ตั้ง, printed on its letters
+    phone: str = "0 2283 4000"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -666,9 +668,11 @@ class Deployment:
     # -- the worker on its own (to kill the sender's worker but not its web server)
 
     def worker_pids(self) -> list[int]:
-        """The pids of this deployment's ``db_worker`` processes (serve's own and ``start_worker``'s)."""
+        """The pids of this deployment's background processes, ``db_worker`` and the exchange pump
+        (serve's own and ``start_worker``'s)."""
         groups = [p.pid for p in [self._server, *self._workers] if p is not None and p.poll() is None]
-        return [pid for g in groups for pid, cmdline in _group_members(g) if "db_worker" in cmdline]
+        return [pid for g in groups for pid, cmdline in _group_members(g)
+                if "db_worker" in cmdline or "exchange pump" in cmdline]
 
     def kill_worker(self) -> list[int]:
         """SIGKILL the worker processes only (``serve`` does not restart its own: ``start_worker`` or
@@ -684,11 +688,13 @@ class Deployment:
         return pids
 
     def start_worker(self) -> None:
-        """Start ``python -m saraban db_worker --interval 1`` beside the server (log: ``worker.log``)."""
+        """Start ``python -m saraban db_worker --interval 1`` and ``python -m saraban exchange pump`` beside
+        the server (log: ``worker.log``)."""
         with (self.home / "worker.log").open("ab") as log:
-            self._workers.append(subprocess.Popen(
-                [sys.executable, "-m", "saraban", "db_worker", "--interval", "1"], env=self.env, stdout=log,
-                stderr=log, stdin=subprocess.DEVNULL, start_new_session=True))
+            for command in (["db_worker", "--interval", "1"], ["exchange", "pump"]):
+                self._workers.append(subprocess.Popen(
+                    [sys.executable, "-m", "saraban", *command], env=self.env, stdout=log,
+                    stderr=log, stdin=subprocess.DEVNULL, start_new_session=True))
 
     def stop_workers(self, timeout: float = 30.0) -> None:
         """SIGTERM the workers ``start_worker`` started and wait (a kill after ``timeout``)."""

@@ -24,9 +24,10 @@ from saraban.directory.models import Organisation, Person
 from saraban.documents.services import read_file, store_file
 from saraban.exchange.models import Dispatch
 from saraban.exchange.services import send_letter
+from saraban.exchange.transports import InternalTransport, OutgoingLetter
 from saraban.inbox.models import IncomingLetter, IncomingSource
 from saraban.inbox.receipts import record_receipt_validation
-from saraban.inbox.services import PaperLetter, receive_electronic, register_paper
+from saraban.inbox.services import PaperLetter, register_paper
 from saraban.inbox.tasks import validate_received_letter
 from saraban.signatures.models import ValidationRecord
 from saraban.signatures.pades.keys import Pkcs12Key
@@ -62,9 +63,9 @@ def deliver_pdf(
     now = timezone.now()
     dispatch = Dispatch.objects.create(letter=letter, recipient=to, sent_at=now, status_at=now)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        incoming = receive_electronic(dispatch, pdf)
+        InternalTransport().deliver(dispatch, OutgoingLetter(letter=letter, pdf=pdf))
     assert len(callbacks) == 1  # the validation is queued once the delivery is committed
-    return incoming
+    return IncomingLetter.objects.get(dispatch=dispatch)
 
 
 def pades_letter(letter: Letter, key: Pkcs12Key, pki: TestPki, roots: list[x509.Certificate]) -> bytes:

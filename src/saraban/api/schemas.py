@@ -16,7 +16,7 @@ from pydantic_core import PydanticCustomError
 
 from saraban.correspondence.models import Letter
 from saraban.directory.models import Organisation, Person
-from saraban.exchange.services import status_summary
+from saraban.exchange.dispatches import status_summary
 from saraban.inbox.models import Assignment, Endorsement, IncomingLetter
 from saraban.registers.models import RegisterEntry
 from saraban.regulation.content import LetterContent

@@ -72,15 +72,24 @@ class Organisation(models.Model):
     # Print numbers on letters with Thai digits (๐–๙) rather than Arabic ones.
     thai_digits = models.BooleanField(default=True)
     is_active = models.BooleanField(default=True)
+    # The exchange id of the Saraban deployment that hosts it ("" = this one). A remote organisation
+    # is a recipient only: it has no people, books or letters here (``exchange.RemoteOrganisation``).
+    home_deployment = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name_th"]
-        indexes = [models.Index(fields=["kind"]), models.Index(fields=["letter_code"])]
+        indexes = [models.Index(fields=["kind"]), models.Index(fields=["letter_code"]),
+                   models.Index(fields=["home_deployment", "name_th"])]
 
     def __str__(self) -> str:
         return self.name_th
+
+    @property
+    def is_remote(self) -> bool:
+        """Hosted by another Saraban deployment (reached through the exchange)."""
+        return bool(self.home_deployment)
 
     @property
     def is_lao(self) -> bool:

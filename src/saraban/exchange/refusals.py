@@ -66,6 +66,15 @@ REFUSALS: dict[str, RefusalText] = {
     "exchange.secrecy_refused": RefusalText(
         403, "ระบบปลายทางไม่รับหนังสือชั้นความลับนี้ทางอิเล็กทรอนิกส์",
         "The receiver does not accept letters of this secrecy level electronically"),
+    "exchange.wrong_deployment": RefusalText(
+        400, "ข้อความนี้ไม่ได้ส่งถึงระบบนี้", "The message is addressed to another deployment"),
+    "exchange.unknown_message": RefusalText(
+        400, "ไม่พบหนังสือที่ใบตอบรับนี้อ้างถึง", "The receipt answers a letter this deployment did not send"),
+    "exchange.unsupported_kind": RefusalText(
+        400, "ระบบปลายทางไม่รับข้อความประเภทนี้", "The receiver does not accept messages of this kind here"),
+    "exchange.unsupported_media_type": RefusalText(
+        415, "ข้อความต้องส่งเป็น application/vnd.etsi.asic-e+zip",
+        "The message must be sent as application/vnd.etsi.asic-e+zip"),
     "exchange.bad_directory": RefusalText(
         400, "เอกสารทำเนียบหน่วยงาน (directory.json) ไม่ถูกต้อง", "The directory document is malformed"),
 }
@@ -110,7 +119,15 @@ class EnvelopeTooLarge(EnvelopeRefused):
     http_status = 413
 
 
-_CLASSES: dict[int, type[EnvelopeRefused]] = {400: EnvelopeRefused, 403: EnvelopeForbidden, 413: EnvelopeTooLarge}
+class EnvelopeUnsupported(EnvelopeRefused):
+    """A message sent with a content type the receiver does not read (415)."""
+
+    http_status = 415
+
+
+_CLASSES: dict[int, type[EnvelopeRefused]] = {
+    400: EnvelopeRefused, 403: EnvelopeForbidden, 413: EnvelopeTooLarge, 415: EnvelopeUnsupported,
+}
 
 
 def refused(code: str, detail: str = "", detail_th: str | None = None) -> EnvelopeRefused:

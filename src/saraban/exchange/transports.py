@@ -1,21 +1,22 @@
 """How a dispatch reaches its recipient: one interface, one implementation per channel.
 
-Within one deployment the letter is put straight into the recipient organisation's inbox. E-mail
-(the 2021 minimum channel) and the DGA e-CMS connector are later transports behind the same method.
+- ``InternalTransport``: a recipient hosted by this deployment; its inbox gets the letter at once.
+- ``PeerTransport``: a recipient hosted by another Saraban deployment; a signed message is put in the
+  outbox in the send transaction and ``outbox`` delivers it (``docs/exchange.md``).
+
+E-mail (the 2021 minimum channel) and the DGA e-CMS connector are later transports behind the
+same method. Every transport delivers an ``OutgoingLetter``; none hands over database rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol
 
-from .models import Dispatch
+from django.utils import timezone
 
-# What puts a dispatch into the recipient's inbox (``saraban.inbox.services.receive_electronic``). The
-# inbox sits above exchange (it reads dispatches and reports their status back), so it hands this over
-# when its app is ready (``InboxConfig.ready``) instead of exchange importing the layer above it.
-Receiver = Callable[[Dispatch, bytes], object]
-_receivers: list[Receiver] = []
+from .delivery import Delivery, OutgoingLetter, deliver_to_inbox
+from .models import Dispatch, DispatchStatus
+from .outbox import queue_letter
 
 
 class Transport(Protocol):
@@ -23,8 +24,8 @@ class Transport(Protocol):
 
     name: str
 
-    def deliver(self, dispatch: Dispatch, pdf: bytes) -> None:
-        """Hand the letter over; raise to leave the dispatch undelivered."""
+    def deliver(self, dispatch: Dispatch, outgoing: OutgoingLetter) -> None:
+        """Hand the letter over (or queue it, in the caller's transaction); raise to send nothing."""
         ...
 
 
@@ -33,17 +34,34 @@ class InternalTransport:
 
     name = "internal"
 
-    def deliver(self, dispatch: Dispatch, pdf: bytes) -> None:
-        if not _receivers:  # a programming error: saraban.inbox is always installed
-            raise RuntimeError("no inbox receives dispatches: InboxConfig.ready did not run")
-        _receivers[0](dispatch, pdf)
+    def deliver(self, dispatch: Dispatch, outgoing: OutgoingLetter) -> None:
+        letter = outgoing.letter
+        content = letter.letter_content
+        deliver_to_inbox(Delivery(
+            recipient_id=dispatch.recipient_id, sender_organisation_id=letter.organisation_id,
+            sender_name=content.issuer.name or letter.organisation.name_th, number=letter.number,
+            date=letter.date, subject=letter.subject, addressed_to=content.recipient, urgency=letter.urgency,
+            secrecy=letter.secrecy, pdf=outgoing.pdf,
+            enclosures=[{k: v for k, v in e.items() if v} for e in outgoing.enclosures],
+            delivered_at=dispatch.sent_at, dispatch_id=dispatch.pk,
+        ))
 
 
-def receive_internally_with(receiver: Receiver) -> None:
-    """Deliver dispatches within this deployment with ``receiver`` (the inbox's, set once at start-up)."""
-    _receivers[:] = [receiver]
+class PeerTransport:
+    """Delivery to an organisation of another Saraban deployment: a signed message in the outbox."""
+
+    name = "saraban"
+
+    def deliver(self, dispatch: Dispatch, outgoing: OutgoingLetter) -> None:
+        queue_letter(dispatch, outgoing)
+        Dispatch.objects.filter(pk=dispatch.pk).update(
+            status=DispatchStatus.SENDING, transport=self.name, status_at=timezone.now(),
+            message_id=dispatch.message_id,
+        )
 
 
 def transport_for(dispatch: Dispatch) -> Transport:
-    """The transport that carries ``dispatch``."""
+    """The transport that carries ``dispatch``: by where its recipient is hosted."""
+    if dispatch.recipient.home_deployment:
+        return PeerTransport()
     return InternalTransport()

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from django.apps import AppConfig
 
 if TYPE_CHECKING:
-    from saraban.exchange.models import Dispatch
+    from saraban.exchange.delivery import Delivery
 
 
 class InboxConfig(AppConfig):
@@ -14,14 +14,14 @@ class InboxConfig(AppConfig):
     verbose_name = "หนังสือเข้า / Inbox"
 
     def ready(self) -> None:
-        """Receive the dispatches sent within this deployment (exchange's internal transport)."""
-        from saraban.exchange.transports import receive_internally_with
+        """Receive the letters exchange delivers, from this deployment or from its peers."""
+        from saraban.exchange.delivery import receive_with
 
-        receive_internally_with(_receive)
+        receive_with(_receive)
 
 
-def _receive(dispatch: Dispatch, pdf: bytes) -> object:
+def _receive(delivery: Delivery) -> int:
     # Imported on the first delivery: inbox.services pulls in pypdf and the stamps (0.6 s at start-up).
     from .services import receive_electronic
 
-    return receive_electronic(dispatch, pdf)
+    return receive_electronic(delivery)

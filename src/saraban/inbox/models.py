@@ -33,6 +33,10 @@ class IncomingLetter(models.Model):
     dispatch = models.OneToOneField(
         "exchange.Dispatch", null=True, blank=True, on_delete=models.PROTECT, related_name="incoming"
     )
+    # The exchange message it arrived in, when it came from another Saraban deployment.
+    received_message = models.OneToOneField(
+        "exchange.ReceivedMessage", null=True, blank=True, on_delete=models.PROTECT, related_name="incoming"
+    )
     sender_name = models.CharField(max_length=500)  # จาก
     sender_organisation = models.ForeignKey(
         "directory.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

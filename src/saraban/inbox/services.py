@@ -14,13 +14,13 @@ from saraban.access.policy import has_role, has_role_within, today
 from saraban.audit.services import record_event
 from saraban.core.errors import FieldProblem, ValidationFailed, enforce
 from saraban.core.labels import pair
-from saraban.correspondence.models import Letter
 from saraban.directory.models import Organisation, Person, Role
 from saraban.directory.selectors import acting_appointments, current_roles
 from saraban.documents.models import StoredFile
 from saraban.documents.services import FileTooLarge, max_file_bytes, read_file, store_file
-from saraban.exchange.models import Dispatch, DispatchStatus
-from saraban.exchange.services import report_status
+from saraban.exchange.delivery import Delivery
+from saraban.exchange.models import DispatchStatus
+from saraban.exchange.services import report_to_sender
 from saraban.registers.numbering import EntryFields
 from saraban.registers.services import register_incoming as allocate_receive_number
 from saraban.regulation.kinds import Secrecy, Urgency
@@ -63,28 +63,37 @@ def _state(incoming: IncomingLetter, *allowed: IncomingStatus, th: str, en: str)
         raise refusals.INCOMING_WRONG_STATE.format(action=(th, en), state=state).error()
 
 
-def receive_electronic(dispatch: Dispatch, pdf: bytes) -> IncomingLetter:
-    """Put a dispatched letter in the recipient organisation's inbox (status: awaiting registration).
+def receive_electronic(delivery: Delivery) -> int:
+    """Put a delivered letter in the recipient organisation's inbox (status: awaiting registration).
 
+    ``delivery`` comes from a transport: this deployment's own (``dispatch_id``) or a peer's message
+    (``received_message_id``); the inbox stores what it holds and never reads the sender's rows.
     Once the delivery commits, ``validate_received_letter`` is queued: the worker keeps the report of
     the letter's signatures as they were on receipt (``record_receipt_validation``).
     """
-    letter = Letter.objects.select_related("organisation").get(pk=dispatch.letter_id)
-    content = letter.letter_content
-    original = store_file(pdf, "application/pdf")
+    original = store_file(delivery.pdf, "application/pdf")
     incoming = IncomingLetter.objects.create(
-        organisation_id=dispatch.recipient_id, source=IncomingSource.ELECTRONIC, dispatch=dispatch,
-        sender_name=content.issuer.name or letter.organisation.name_th, sender_organisation=letter.organisation,
-        letter_number=letter.number, letter_date=letter.date, subject=letter.subject,
-        addressed_to=content.recipient, urgency=letter.urgency, secrecy=letter.secrecy, original=original,
-        enclosures=[e.model_dump(mode="json") for e in content.enclosures], delivered_at=dispatch.sent_at,
+        organisation_id=delivery.recipient_id, source=IncomingSource.ELECTRONIC, dispatch_id=delivery.dispatch_id,
+        received_message_id=delivery.received_message_id, sender_name=delivery.sender_name,
+        sender_organisation_id=delivery.sender_organisation_id, letter_number=delivery.number,
+        letter_date=delivery.date, subject=delivery.subject, addressed_to=delivery.addressed_to,
+        urgency=delivery.urgency, secrecy=delivery.secrecy, original=original,
+        enclosures=list(delivery.enclosures), delivered_at=delivery.delivered_at,
     )
-    _audit(incoming, "incoming.delivered", None, None, dispatch=dispatch.pk)
+    _audit(incoming, "incoming.delivered", None, None, dispatch=delivery.dispatch_id,
+           message=delivery.received_message_id)
     incoming_id = incoming.pk
-    # After the sender's send transaction commits: the worker validates the signatures (seconds, at
-    # worst a TSA/OCSP timeout) outside it. robust: a failed enqueue must not undo a completed send.
+    # After the delivery commits: the worker validates the signatures (seconds, at worst a TSA/OCSP
+    # timeout) outside it. robust: a failed enqueue must not undo a completed delivery.
     transaction.on_commit(lambda: _validate_later(incoming_id), robust=True)
-    return incoming
+    return incoming_id
+
+
+def _tell_sender(incoming: IncomingLetter, status: DispatchStatus, actor: Person, **details: object) -> None:
+    """Report the letter's new state to its sender, whichever channel brought it (nothing for paper)."""
+    if incoming.dispatch_id or incoming.received_message_id:
+        report_to_sender(dispatch_id=incoming.dispatch_id, received_message_id=incoming.received_message_id,
+                         status=status, actor=actor, **details)  # type: ignore[arg-type]
 
 
 def _validate_later(incoming_id: int) -> None:
@@ -101,8 +110,8 @@ def mark_opened(incoming: IncomingLetter, *, actor: Person) -> None:
         updated = IncomingLetter.objects.filter(pk=incoming.pk, opened_at__isnull=True).update(
             opened_at=timezone.now()
         )
-        if updated and incoming.dispatch_id and incoming.status == IncomingStatus.DELIVERED:
-            report_status(incoming.dispatch, DispatchStatus.RECEIVED, actor=actor)  # type: ignore[arg-type]
+        if updated and incoming.status == IncomingStatus.DELIVERED:
+            _tell_sender(incoming, DispatchStatus.RECEIVED, actor)
 
 
 def register(incoming: IncomingLetter, *, actor: Person) -> IncomingLetter:
@@ -179,11 +188,8 @@ def _mark_registered(
     incoming.stamped = stamped
     incoming.save()
     _audit(incoming, "incoming.registered", actor, before, receive_number=number)
-    if incoming.dispatch_id:
-        report_status(
-            incoming.dispatch, DispatchStatus.REGISTERED,  # type: ignore[arg-type]
-            receive_number=str(number), actor=actor,
-        )
+    _tell_sender(incoming, DispatchStatus.REGISTERED, actor, receive_number=str(number),
+                 registered_on=timezone.localdate(moment))
 
 
 @dataclass(frozen=True)
@@ -416,8 +422,5 @@ def return_to_sender(incoming: IncomingLetter, *, actor: Person, reason: str) ->
         incoming.returned_reason = reason.strip()
         incoming.save()
         _audit(incoming, "incoming.returned", actor, before, reason=reason.strip())
-        if incoming.dispatch_id:
-            report_status(
-                incoming.dispatch, DispatchStatus.RETURNED, reason=reason.strip(), actor=actor,  # type: ignore[arg-type]
-            )
+        _tell_sender(incoming, DispatchStatus.RETURNED, actor, reason=reason.strip())
     return incoming

@@ -36,7 +36,7 @@ class Command(BaseCommand):
         from saraban.wsgi import application
 
         host, port = options["host"], options["port"]
-        worker = None
+        worker = pump = None
         if not options["no_worker"]:
             # The embedded default needs no other service: background tasks run in a child process,
             # which logs each task to SARABAN_HOME/worker.log rather than over the start-up message.
@@ -45,6 +45,8 @@ class Command(BaseCommand):
             worker = subprocess.Popen(
                 [sys.executable, "-m", "saraban", "db_worker", "--interval", "1"], stdout=log, stderr=log
             )
+            # The exchange outbox's pump: delivers letters and receipts to other deployments.
+            pump = subprocess.Popen([sys.executable, "-m", "saraban", "exchange", "pump"], stdout=log, stderr=log)
             self.stdout.write(f"งานเบื้องหลัง / background worker: log in {log_path}")
             _start_daily_schedule()
         shown = f"[{host}]" if ":" in host else host
@@ -55,8 +57,9 @@ class Command(BaseCommand):
         try:
             # waitress buffers a request body before Django sees it: stop one far over the upload limit
             # at its headers (Django answers a bilingual 413 for those just over it).
+            largest = max(settings.SARABAN_MAX_UPLOAD_BYTES, settings.SARABAN_EXCHANGE["max_message_bytes"])
             serve(application, host=host, port=port, threads=options["threads"], ident="saraban",
-                  max_request_body_size=settings.SARABAN_MAX_UPLOAD_BYTES + 8 * 1024 * 1024)
+                  max_request_body_size=largest + 8 * 1024 * 1024)
         except OSError as exc:
             raise CommandError(f"cannot listen on {host}:{port}: {exc} / เปิดพอร์ตไม่ได้", returncode=1) from None
         except KeyboardInterrupt:
@@ -64,13 +67,16 @@ class Command(BaseCommand):
         finally:
             from saraban.core.workers import shutdown_all
 
-            if worker is not None:
-                worker.terminate()  # db_worker finishes or abandons its task and exits
-                try:
-                    worker.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
-                    worker.wait(5)
+            for child in (worker, pump):
+                if child is not None:
+                    child.terminate()  # db_worker finishes or abandons its task; the pump its attempt
+            for child in (worker, pump):
+                if child is not None:
+                    try:
+                        child.wait(timeout=30)
+                    except subprocess.TimeoutExpired:
+                        child.kill()
+                        child.wait(5)
             shutdown_all()
 
 

@@ -1,0 +1,259 @@
+"""The outbox: signed messages for peers, written with what they carry and delivered until answered.
+
+``queue_letter`` and ``queue_receipt`` run inside the caller's transaction (the send, the
+registration), so the message exists exactly when the change it reports does. ``deliver_next``
+(the pump's step, ``pump.py``) leases one due message, posts it, and reads the peer's signed answer:
+
+- a receipt ``delivered`` for this message id: done (a letter's dispatch becomes ส่งถึงแล้ว);
+- a signed rejection: refused, with the peer's reason (a letter's dispatch becomes ส่งไม่สำเร็จ),
+  except the refusals an administrator can put right (the peer has not pinned us yet), retried;
+- anything else (no answer, a proxy's 502, an unsigned page): tried again after
+  min(5 s · 2^(attempts−1), 1 h), and given up after ``SARABAN_EXCHANGE_RETRY_DAYS``.
+
+A lease expires, so a pump killed mid-delivery leaves the message to the next one; the peer
+answers the second delivery of a message id as it answered the first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from saraban.core.errors import FieldProblem, ValidationFailed
+from saraban.core.thai import format_thai_date
+from saraban.documents.models import StoredFile
+from saraban.documents.services import read_file, store_file
+
+from .asic import MIMETYPE, Part, enclosure_part_name
+from .client import MAX_ANSWER_BYTES, MESSAGES_PATH, PeerUnreachable, exchange_request
+from .delivery import OutgoingLetter
+from .dispatches import dispatch_failed, dispatch_reached
+from .envelope import Address, Envelope, open_envelope, pack
+from .identity import deployment_identity
+from .kinds import PDF
+from .models import Dispatch, MessageStatus, OutgoingMessage, Peer, ReceivedMessage, RemoteOrganisation
+from .refusals import EnvelopeRefused
+from .replies import receipt
+
+MAIN_PART = "letter.pdf"
+MAX_BACKOFF_S = 3600
+# Rejections an administrator can put right on either side: keep trying until the window closes.
+RETRYABLE_REFUSALS = frozenset({"exchange.unknown_signer", "exchange.sender_mismatch"})
+
+
+def _lease_seconds() -> int:
+    return 2 * int(settings.SARABAN_EXCHANGE["timeout_s"]) + 30
+
+
+def _give_up_at(now: dt.datetime) -> dt.datetime:
+    return now + dt.timedelta(days=int(settings.SARABAN_EXCHANGE["retry_days"]))
+
+
+def remote_of(organisation_id: int) -> RemoteOrganisation:
+    """The peer and address of a remote organisation (``RemoteOrganisation.DoesNotExist`` if not remote)."""
+    return RemoteOrganisation.objects.select_related("peer").get(organisation_id=organisation_id)
+
+
+def _enqueue(message_id: uuid.UUID, peer: Peer, kind: str, organisation_id: int, data: bytes,
+             **fields: object) -> OutgoingMessage:
+    now = timezone.now()
+    container = store_file(data, MIMETYPE, max_bytes=max(len(data), 1))
+    return OutgoingMessage.objects.create(
+        message_id=message_id, peer=peer, kind=kind, organisation_id=organisation_id, container=container,
+        size=len(data), created_at=now, next_attempt_at=now, give_up_at=_give_up_at(now), **fields,
+    )
+
+
+def _letter_parts(outgoing: OutgoingLetter) -> tuple[list[Part], list[dict[str, str | None]]]:
+    parts = [Part(MAIN_PART, PDF, outgoing.pdf)]
+    enclosures: list[dict[str, str | None]] = []
+    for index, enclosure in enumerate(outgoing.enclosures, start=1):
+        sha256 = enclosure["sha256"]
+        if not sha256:
+            enclosures.append({"title": enclosure["title"], "part": None})
+            continue
+        stored = StoredFile.objects.get(pk=sha256)
+        name = enclosure_part_name(index, enclosure["filename"] or f"enclosure-{index}")
+        parts.append(Part(name, stored.content_type or "application/octet-stream", read_file(sha256)))
+        enclosures.append({"title": enclosure["title"], "part": name})
+    return parts, enclosures
+
+
+def queue_letter(dispatch: Dispatch, outgoing: OutgoingLetter) -> OutgoingMessage:
+    """Sign the letter for ``dispatch``'s remote recipient and put it in the outbox (sets ``message_id``).
+
+    ``ValidationFailed`` when the peer would refuse it anyway: over the size it publishes.
+    """
+    remote = remote_of(dispatch.recipient_id)
+    peer, letter = remote.peer, outgoing.letter
+    content = letter.letter_content
+    identity = deployment_identity()
+    parts, enclosures = _letter_parts(outgoing)
+    date = letter.date or timezone.localdate()
+    metadata = {
+        "number": letter.number, "date": date.isoformat(), "date_th": format_thai_date(date),
+        "subject": letter.subject, "sender_name": content.issuer.name or letter.organisation.name_th,
+        "addressed_to": content.recipient, "urgency": letter.urgency, "secrecy": letter.secrecy,
+        "main_part": MAIN_PART, "references": [{"text": text} for text in content.references],
+        "enclosures": enclosures, "copies": [{"name": name} for name in content.carbon_copies],
+        "copy": dispatch.kind == "cc",
+    }
+    message_id = uuid.uuid4()
+    envelope = Envelope(
+        message_id=message_id, kind="letter", created_at=timezone.now(),
+        sender=identity.address(letter.organisation.identifier),
+        recipient=Address(peer.deployment_id, remote.remote_identifier), metadata=metadata, parts=tuple(parts),
+    )
+    data = pack(envelope, identity.sealing_key)
+    if peer.max_message_bytes and len(data) > peer.max_message_bytes:
+        limit_mb = peer.max_message_bytes / 1024 / 1024
+        raise ValidationFailed([FieldProblem(
+            "enclosures", "too_large",
+            f"หนังสือพร้อมสิ่งที่ส่งมาด้วยมีขนาดเกินกว่าที่ {peer.name} รับได้ ({limit_mb:.0f} MB)",
+            f"The letter with its enclosures is larger than {peer.name} accepts ({limit_mb:.0f} MB)",
+        )])
+    dispatch.message_id = message_id
+    return _enqueue(message_id, peer, "letter", letter.organisation_id, data, dispatch=dispatch)
+
+
+def queue_receipt(received: ReceivedMessage, status: str, *, receive_number: str = "",
+                  registered_on: dt.date | None = None, reason: str = "") -> OutgoingMessage | None:
+    """Put the receipt ``status`` of a letter received from a peer in the outbox (once per status)."""
+    identity = deployment_identity()
+    if received.recipient is None or received.recipient_id is None:  # only letters are answered
+        raise ValueError("only a received letter has a recipient to answer from")
+    letter = Envelope(
+        message_id=received.message_id, kind="letter", created_at=received.received_at,
+        sender=Address(received.sender_deployment, received.sender_organisation),
+        recipient=identity.address(received.recipient.identifier),
+    )
+    answer = receipt(letter, status, receive_number=receive_number, registered_on=registered_on, reason=reason)
+    if OutgoingMessage.objects.filter(message_id=answer.message_id).exists():
+        return None
+    return _enqueue(answer.message_id, received.peer, "receipt", received.recipient_id,
+                    pack(answer, identity.sealing_key), in_reply_to=received.message_id, receipt_status=status)
+
+
+# ---- delivering
+
+
+def due_message_ids(limit: int) -> list[int]:
+    """Messages whose next attempt is due and that no pump holds, oldest due first."""
+    now = timezone.now()
+    return list(
+        OutgoingMessage.objects.filter(status=MessageStatus.PENDING, next_attempt_at__lte=now)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]
+    )
+
+
+def claim(message_pk: int) -> bool:
+    """Lease a due message for one delivery attempt; False when another pump was quicker."""
+    now = timezone.now()
+    return bool(
+        OutgoingMessage.objects.filter(pk=message_pk, status=MessageStatus.PENDING)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(lease_until=now + dt.timedelta(seconds=_lease_seconds()), last_attempt_at=now)
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the peer's answer meant: delivered, refused (with its code and words) or retry (why)."""
+
+    result: str  # "delivered" | "refused" | "retry"
+    message_th: str = ""
+    message_en: str = ""
+    code: str = ""
+
+
+def read_answer(message: OutgoingMessage, status: int, body: bytes, content_type: str) -> Outcome:
+    """Judge the peer's HTTP answer to ``message``: only an answer signed by the pinned peer counts."""
+    peer = message.peer
+    if content_type.split(";")[0].strip().lower() != MIMETYPE:
+        return Outcome("retry", f"ปลายทางตอบ HTTP {status} โดยไม่มีใบตอบรับที่ลงนาม",
+                       f"The peer answered HTTP {status} without a signed receipt")
+    try:
+        opened = open_envelope(body, trusted={peer.fingerprint: peer.deployment_id},
+                               max_bytes=MAX_ANSWER_BYTES, max_parts=4)
+    except EnvelopeRefused as exc:
+        return Outcome("retry", f"คำตอบของปลายทางตรวจสอบไม่ผ่าน: {exc.message_th}",
+                       f"The peer's answer does not verify: {exc.message_en}")
+    answer = opened.envelope
+    if answer.metadata.get("in_reply_to") != str(message.message_id):
+        return Outcome("retry", "คำตอบของปลายทางไม่ได้อ้างถึงข้อความนี้", "The peer's answer is about another message")
+    if answer.kind == "receipt" and answer.metadata.get("status") == "delivered" and status == 200:
+        return Outcome("delivered")
+    if answer.kind == "rejection":
+        code = str(answer.metadata.get("code", ""))
+        th, en = str(answer.metadata.get("message_th", "")), str(answer.metadata.get("message_en", ""))
+        return Outcome("retry" if code in RETRYABLE_REFUSALS else "refused", th, en, code)
+    return Outcome("retry", f"ปลายทางตอบ HTTP {status} ที่ไม่ใช่ใบตอบรับ", f"The peer answered HTTP {status}, not a receipt")
+
+
+def deliver(message_pk: int) -> Outcome:
+    """One attempt at a leased message: post it, judge the answer, record the outcome."""
+    message = OutgoingMessage.objects.select_related("peer").get(pk=message_pk)
+    if not message.peer.is_active:
+        outcome = Outcome("retry", "ระบบปลายทางถูกระงับการส่ง", "Sending to this peer is suspended")
+    else:
+        try:
+            answer = exchange_request(message.peer.endpoint, "POST", MESSAGES_PATH, read_file(message.container_id))
+        except PeerUnreachable as exc:
+            outcome = Outcome("retry", f"ติดต่อระบบปลายทางไม่ได้: {exc}", f"The peer cannot be reached: {exc}")
+        else:
+            outcome = read_answer(message, answer.status, answer.body, answer.content_type)
+    record_outcome(message_pk, outcome)
+    return outcome
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """How long to wait after the ``attempts``-th failed attempt: 5 s, 10 s, 20 s … at most an hour."""
+    return dt.timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), MAX_BACKOFF_S))
+
+
+def record_outcome(message_pk: int, outcome: Outcome) -> None:
+    """Keep the outcome of an attempt, and what it means for the dispatch the message carries."""
+    with transaction.atomic():
+        message = OutgoingMessage.objects.select_for_update().get(pk=message_pk)
+        if message.status != MessageStatus.PENDING:  # cancelled meanwhile
+            return
+        now = timezone.now()
+        message.attempts += 1
+        message.lease_until = None
+        if outcome.result == "delivered":
+            message.status, message.delivered_at, message.last_error = MessageStatus.DELIVERED, now, ""
+        elif outcome.result == "refused":
+            message.status, message.refusal_code = MessageStatus.REFUSED, outcome.code
+            message.last_error = f"{outcome.message_th} / {outcome.message_en}"
+        else:
+            message.last_error = f"{outcome.message_th} / {outcome.message_en}"
+            message.refusal_code = outcome.code
+            message.next_attempt_at = now + backoff(message.attempts)
+            if message.next_attempt_at > message.give_up_at:
+                message.status = MessageStatus.GIVEN_UP
+        message.save()
+        if message.dispatch_id is None:
+            return
+        if message.status == MessageStatus.DELIVERED:
+            dispatch_reached(message.dispatch_id)
+        elif message.status == MessageStatus.REFUSED:
+            dispatch_failed(message.dispatch_id, f"ปลายทางปฏิเสธ: {outcome.message_th}")
+        elif message.status == MessageStatus.GIVEN_UP:
+            days = settings.SARABAN_EXCHANGE["retry_days"]
+            dispatch_failed(message.dispatch_id, f"ส่งไม่สำเร็จภายใน {days} วัน: {outcome.message_th}")
+
+
+def deliver_next() -> bool:
+    """Lease and deliver one due message; False when none is due (the pump then waits)."""
+    for message_pk in due_message_ids(8):
+        if claim(message_pk):
+            deliver(message_pk)
+            return True
+    return False
