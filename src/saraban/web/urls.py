@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from .views import auth, directory, home, language, pki, registers, verify
+from .views import auth, directory, home, language, network, pki, registers, verify
 
 urlpatterns = [
     path("verify", verify.verify, name="verify"),  # the address printed in the letters' QR codes
@@ -22,5 +22,10 @@ urlpatterns = [
     path("directory/<int:pk>/", directory.organisation_page, name="directory-organisation"),
     path("directory/<int:pk>/edit/", directory.edit_organisation, name="directory-edit"),
     path("certificates/", include("saraban.web.urls_certificates")),
+    path("network/queue/", network.queue, name="network-queue"),
+    path("network/queue/<int:pk>/send-again/", network.queue_send_again, name="network-send-again"),
+    path("network/queue/<int:pk>/cancel/", network.queue_cancel, name="network-cancel"),
+    path("network/peers/", network.peer_list, name="network-peers"),
+    path("network/peers/<int:pk>/<str:action>/", network.peer_action, name="network-peer-action"),
     path("", include("saraban.web.urls_workflow")),
 ]

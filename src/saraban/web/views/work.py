@@ -22,6 +22,8 @@ from saraban.correspondence.selectors import (
     letters_visible_to,
 )
 from saraban.directory.models import Person, Role
+from saraban.exchange.models import Dispatch
+from saraban.exchange.selectors import failed_dispatches
 from saraban.inbox.models import Assignment, IncomingLetter
 from saraban.inbox.permissions import executive_organisation_ids
 from saraban.inbox.selectors import awaiting_endorsement, awaiting_registration, my_assignments
@@ -88,6 +90,15 @@ def _letters(request: HttpRequest, rows: QuerySet[Letter], *, returned: bool = F
     return capped_count(rows)[0], items
 
 
+def _failed(rows: QuerySet[Dispatch]) -> tuple[int, list[Item]]:
+    items = [
+        Item(url=f"/letters/{d.letter_id}/", subject=d.letter.subject, number=d.letter.number,
+             party=d.recipient.name_th, note=d.returned_reason, when=d.status_at)
+        for d in rows[:SECTION_ROWS]
+    ]
+    return capped_count(rows)[0], items
+
+
 def _incoming(request: HttpRequest, rows: QuerySet[IncomingLetter], on: dt.date) -> tuple[int, list[Item]]:
     items = [
         Item(url=f"/inbox/{x.pk}/", subject=x.subject, number=x.letter_number, party=x.sender_name,
@@ -134,6 +145,8 @@ def work_queue(request: HttpRequest) -> HttpResponse:
         add("number", t("รอออกเลข", "To number"), _letters(request, awaiting_number(person, roles["clerk"])))
         to_send = letters_visible_to(person).filter(organisation_id__in=roles["clerk"], status=LetterStatus.NUMBERED)
         add("send", t("รอส่ง", "To send"), _letters(request, to_send), "/outbox/")
+        add("undelivered", t("ส่งไม่สำเร็จ", "Not delivered"), _failed(failed_dispatches(roles["clerk"])),
+            "/network/queue/?show=problems")
         add("register", t("รอลงรับ", "To register"),
             _incoming(request, awaiting_registration(person, roles["clerk"]), on), "/inbox/?status=delivered")
     if roles["executive"]:
