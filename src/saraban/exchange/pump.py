@@ -11,9 +11,12 @@ import threading
 
 from django.db import close_old_connections, connection
 
+from .models import Peer
 from .outbox import deliver_next
+from .peering import refresh_peer
 
 log = logging.getLogger(__name__)
+REFRESH_EVERY_S = 6 * 3600
 
 
 def _sender(stop: threading.Event, poll_s: float) -> None:
@@ -30,10 +33,37 @@ def _sender(stop: threading.Event, poll_s: float) -> None:
         connection.close()
 
 
-def run_pump(stop: threading.Event, *, senders: int, poll_s: float = 0.25) -> None:
-    """Deliver with ``senders`` threads until ``stop`` is set; returns once they have all finished."""
+def refresh_directories() -> int:
+    """Read every active peer's directory again (new organisations, renamed ones); how many succeeded."""
+    refreshed = 0
+    for peer in Peer.objects.filter(is_active=True):
+        try:
+            refresh_peer(peer)
+            refreshed += 1
+        except Exception as exc:  # one peer down must not stop the others; tried again next round
+            log.warning("exchange: the directory of %s could not be refreshed: %s", peer.name, exc)
+    return refreshed
+
+
+def _refresher(stop: threading.Event, interval_s: float) -> None:
+    try:
+        while not stop.wait(interval_s):
+            close_old_connections()
+            refresh_directories()
+    finally:
+        connection.close()
+
+
+def run_pump(stop: threading.Event, *, senders: int, poll_s: float = 0.25,
+             refresh_every_s: float = REFRESH_EVERY_S) -> None:
+    """Deliver with ``senders`` threads until ``stop`` is set; returns once they have all finished.
+
+    Beside them, the peers' directories are read again every ``refresh_every_s`` (6 hours).
+    """
     threads = [threading.Thread(target=_sender, args=(stop, poll_s), name=f"exchange-sender-{i}", daemon=True)
                for i in range(senders)]
+    threads.append(threading.Thread(target=_refresher, args=(stop, refresh_every_s), name="exchange-directories",
+                                    daemon=True))
     for thread in threads:
         thread.start()
     for thread in threads:
