@@ -104,13 +104,13 @@ def test_one_letter_goes_round_two_organisations(
     page.get_by_label("ส่วนราชการเจ้าของเรื่อง").fill("กองกลาง")
     page.get_by_label("ไปรษณีย์อิเล็กทรอนิกส์").fill("saraban@opm.go.th")
     page.get_by_label("ชั้นความเร็ว").select_option(label="ด่วน")
-    # The recipient: filter the list by typing, Enter moves into the list, pick the municipality.
-    page.get_by_label("ส่งถึงหน่วยงาน — ค้นหา").fill("นนทบุรี")
-    page.keyboard.press("Enter")
-    to_list = page.get_by_label("ส่งถึงหน่วยงาน", exact=True)
-    expect(to_list).to_be_focused()
-    with page.expect_response(lambda r: r.url.endswith("/letters/preview/") and r.request.method == "POST"):
-        to_list.select_option(label="เทศบาลนครนนทบุรี")
+    # The recipient: type part of its name, the matches appear, the arrow key and Enter pick the municipality.
+    to_box = page.get_by_role("combobox", name="ส่งถึงหน่วยงาน", exact=True)
+    to_box.fill("นนทบุรี")
+    expect(page.get_by_role("option", name=re.compile("^เทศบาลนครนนทบุรี"))).to_be_visible()
+    to_box.press("ArrowDown")
+    to_box.press("Enter")
+    expect(page.get_by_role("list", name=re.compile("^ส่งถึงหน่วยงาน"))).to_contain_text("เทศบาลนครนนทบุรี")
     preview = page.get_by_title("ตัวอย่างหนังสือ", exact=True)
     expect(preview).to_be_visible()
     expect(page.get_by_label("ยังขาด")).to_have_count(0)  # nothing is missing from the letter

@@ -87,7 +87,7 @@ def test_pages_load_htmx_configured_for_the_policy(clerk: Person) -> None:
     assert 'src="/static/vendor/htmx.min.js"' in html and 'src="/static/web/saraban.js"' in html
     # What the inline scripts did is in the static file now.
     script = (SRC / "web" / "static" / "web" / "saraban.js").read_text()
-    for hook in ("data-print", "data-autosubmit", "data-select-all", "data-insert", "data-filterable", "data-search"):
+    for hook in ("data-print", "data-autosubmit", "data-select-all", "data-insert", "data-recipients", "data-search"):
         assert hook in script, hook
     assert ".htmx-indicator" in (SRC / "web" / "static" / "web" / "saraban.css").read_text()
 
@@ -96,7 +96,7 @@ def test_the_pages_use_the_hooks_of_the_static_script(agency: Organisation, cler
     client = signed_in(clerk)
     assert "data-autosubmit" in client.get("/inbox/").content.decode()
     editor = client.get("/letters/new/").content.decode()
-    assert 'data-filter-placeholder="พิมพ์ชื่อหน่วยงานเพื่อค้นหา"' in editor and "data-filterable" in editor
+    assert 'data-placeholder="พิมพ์ชื่อหรือรหัสหน่วยงานเพื่อค้นหา"' in editor and "data-recipients=" in editor
 
 
 def _settings_under(env: dict[str, str], tmp_path: Path) -> dict[str, object]:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Replace
 
-from saraban.core.thai import local_date
+from saraban.core.thai import arabic_digits, local_date, thai_digits
 
-from .models import ActingAppointment, Organisation, Person, Role, RoleAssignment
+from .models import ActingAppointment, Organisation, OrganisationKind, Person, Role, RoleAssignment
+
+RECIPIENT_MATCHES = 20  # at most this many organisations answer one search of the recipient picker
 
 
 def current_roles(person: Person, on: dt.date) -> QuerySet[RoleAssignment]:
@@ -79,3 +82,42 @@ def organisation_tree(root: Organisation | None = None) -> list[tuple[int, Organ
         result.append((0, root))
         walk(root.pk, 1)
     return result
+
+
+def recipient_organisations(sender: Organisation) -> QuerySet[Organisation]:
+    """The organisations a letter of ``sender`` may be sent to (ส่งถึง) or copied to (สำเนาส่ง).
+
+    Active ones, not the sender itself; the sender's own units (กอง, for internal memos); other
+    organisations' units are reached through their organisation's central registry, so they are not
+    offered. Organisations hosted by another deployment (``home_deployment``) are recipients too.
+    """
+    own_units = unit_ids_under({sender.pk}) - {sender.pk}
+    return Organisation.objects.filter(is_active=True).exclude(pk=sender.pk).filter(
+        ~Q(kind=OrganisationKind.DIVISION) | Q(pk__in=own_units)
+    )
+
+
+def search_recipients(sender: Organisation, query: str, limit: int = RECIPIENT_MATCHES) -> list[Organisation]:
+    """The recipients of ``sender`` (``recipient_organisations``) matching ``query``, at most ``limit``.
+
+    A match is on the Thai or English name (any case) or on the letter code with its spaces ignored
+    ("นร0105" finds "นร 0105"). Thai digits in the query count as Arabic ones: codes are stored with
+    Arabic digits (``services`` folds them), names may be written with either. An exact code comes
+    first, then names that start with the query, then the rest by name. An empty query gives the
+    first organisations by name.
+    """
+    words = " ".join(arabic_digits(query).split())
+    rows = recipient_organisations(sender)
+    if not words:
+        return list(rows.order_by("name_th", "pk")[:limit])
+    compact = words.replace(" ", "")
+    match = Q(code_compact__icontains=compact)
+    for variant in {words, thai_digits(words)}:
+        match |= Q(name_th__icontains=variant) | Q(name_en__icontains=variant)
+    rank = Case(
+        When(code_compact__iexact=compact, then=Value(0)),
+        When(Q(name_th__istartswith=words) | Q(name_en__istartswith=words), then=Value(1)),
+        default=Value(2), output_field=IntegerField(),
+    )
+    rows = rows.annotate(code_compact=Replace("letter_code", Value(" "), Value(""))).filter(match)
+    return list(rows.annotate(rank=rank).order_by("rank", "name_th", "pk")[:limit])

@@ -11,6 +11,7 @@ urlpatterns = [
     path("work/sign/<int:pk>/resume/", signing.batch_resume, name="sign-batch-resume"),
     path("letters/drafts/", letters.drafts, name="letter-drafts"),
     path("letters/new/", letters.new_letter, name="letter-new"),
+    path("letters/recipients", letters.recipients, name="letter-recipients"),
     path("letters/preview/", letters.preview, name="letter-preview"),
     path("letters/preview/<str:token>.pdf", letters.preview_pdf, name="letter-preview-pdf"),
     path("letters/<int:pk>/", letters.letter_page, name="letter"),

@@ -9,7 +9,7 @@ from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 from django import forms
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -17,7 +17,7 @@ from saraban.access.policy import today
 from saraban.core.thai import format_thai_date
 from saraban.correspondence.models import Letter, RecipientKind
 from saraban.directory.models import Organisation, OrganisationKind, Person, Role, RoleAssignment
-from saraban.directory.selectors import unit_ids_under
+from saraban.directory.selectors import recipient_organisations, unit_ids_under
 from saraban.regulation.content import LetterContent
 from saraban.regulation.kinds import SUBTYPES, LetterSubtype, LetterType, Secrecy, Urgency
 from saraban.signatures.models import KeyLocation, SigningCertificate
@@ -89,17 +89,65 @@ def issuer_for(organisation: Organisation, letter_type: LetterType) -> dict[str,
     }
 
 
-def organisation_choices(sender: Organisation) -> list[tuple[int, str]]:
-    """The organisations a letter of ``sender`` may be sent to, by name.
+MAX_RECIPIENTS = 1000  # organisations in one of ส่งถึง / สำเนาส่ง (a circular to every LAO of a province fits)
+_MAX_ID = 2**63 - 1
 
-    Not the sender itself; the sender's own units (for internal memos); other organisations' units
-    are reached through their organisation's central registry, so they are not offered.
+
+def organisation_id(value: Any) -> int:
+    """An organisation's id as posted (``ValueError`` for anything that cannot be one)."""
+    digits = str(value).strip()
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 19) or not 0 < int(digits) <= _MAX_ID:
+        raise ValueError(f"not an organisation id: {digits[:30]!r}")
+    return int(digits)
+
+
+class RecipientSelect(forms.SelectMultiple):
+    """The organisations chosen, as the options (all selected) of a multiple select.
+
+    Each option carries its letter code (``data-code``) and, for an organisation of another
+    deployment, ``data-remote``; saraban.js turns the select into chips and a search box.
     """
-    own_units = unit_ids_under({sender.pk}) - {sender.pk}
-    rows = Organisation.objects.filter(is_active=True).exclude(pk=sender.pk).filter(
-        ~Q(kind=OrganisationKind.DIVISION) | Q(pk__in=own_units)
-    )
-    return list(rows.order_by("name_th").values_list("pk", "name_th"))
+
+    def __init__(self, attrs: dict[str, Any] | None = None, details: dict[str, dict[str, str]] | None = None) -> None:
+        super().__init__(attrs)
+        self.details = details or {}
+
+    def create_option(self, name: str, value: Any, label: Any, selected: Any, index: int,
+                      subindex: int | None = None, attrs: dict[str, Any] | None = None) -> dict[str, Any]:
+        """An option with the organisation's code and remote mark."""
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        option["attrs"].update(self.details.get(str(value), {}))
+        return option
+
+
+class RecipientField(forms.TypedMultipleChoiceField):
+    """ส่งถึง / สำเนาส่ง: organisations by id, checked with one query against those the sender may address.
+
+    It has no list of choices to check against (the directory may have thousands of organisations):
+    ``eligible`` is the query; the choices are only the organisations chosen, for the page to show.
+    """
+
+    default_error_messages = {"too_many": f"Choose at most {MAX_RECIPIENTS} organisations"}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(coerce=organisation_id, required=False, **kwargs)
+        self.eligible: QuerySet[Organisation] = Organisation.objects.none()
+
+    def validate(self, value: Any) -> None:
+        """Only "required" here: the ids are checked against ``eligible`` once they are numbers (``clean``)."""
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+
+    def clean(self, value: Any) -> list[int]:
+        """The ids chosen, each once, in order; every one of them an organisation the letter may go to."""
+        ids = list(dict.fromkeys(super().clean(value) or []))
+        if len(ids) > MAX_RECIPIENTS:
+            raise forms.ValidationError(self.error_messages["too_many"], code="too_many")
+        found = set(self.eligible.filter(pk__in=ids).order_by().values_list("pk", flat=True)) if ids else set()
+        if any(i not in found for i in ids):
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
+                                        params={"value": next(i for i in ids if i not in found)})
+        return ids
 
 
 def unit_names(organisation: Organisation) -> list[str]:
@@ -141,8 +189,8 @@ class LetterForm(BilingualForm):
     secrecy = forms.ChoiceField()
     circular = forms.BooleanField(required=False)
     signer_person = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
-    to = forms.TypedMultipleChoiceField(coerce=int, required=False)
-    cc = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    to = RecipientField()
+    cc = RecipientField()
 
     def __init__(
         self, *args: Any, request: HttpRequest, organisation: Organisation, letter_type: LetterType, **kwargs: Any
@@ -157,10 +205,7 @@ class LetterForm(BilingualForm):
         self._choice("secrecy", [(k, v[1] if lang_en else v[0]) for k, v in SECRECY_LABELS.items()])
         self._choice("signer_person", [("", "—")] + [
             (p.pk, f"{p.name} — {p.position}" if p.position else p.name) for p in self.signers])
-        orgs = organisation_choices(organisation)
-        for name in ("to", "cc"):
-            self._choice(name, orgs)
-            self.fields[name].widget.attrs.update({"size": 6, "data-filterable": ""})
+        self._recipient_fields()
         shown = {"type", "subtype", "subject", "body", "urgency", "secrecy", "signer_person", "to", "cc",
                  *LETTER_FIELDS[letter_type]}
         if not SUBTYPES[letter_type]:
@@ -169,6 +214,60 @@ class LetterForm(BilingualForm):
             if name not in shown:
                 del self.fields[name]
         self.fields["email"].widget = forms.EmailInput() if "email" in self.fields else forms.TextInput()
+
+    def _recipient_fields(self) -> None:
+        """ส่งถึง and สำเนาส่ง: checked against the organisations the sender may address, showing only
+        the ones chosen (posted, or stored in the draft); saraban.js searches the rest as one types."""
+        eligible = recipient_organisations(self.organisation)
+        texts = {
+            "data-recipients": f"/letters/recipients?for={self.organisation.pk}",
+            "data-placeholder": self.t("พิมพ์ชื่อหรือรหัสหน่วยงานเพื่อค้นหา", "Type an organisation's name or code"),
+            "data-remote-label": self.t("ระบบอื่น", "other deployment"),
+            "data-remote-hint": self.t("หน่วยงานที่ใช้ระบบสารบรรณของหน่วยงานอื่น ส่งผ่านการแลกเปลี่ยนระหว่างระบบ",
+                                       "Hosted by another Saraban deployment; sent through the exchange"),
+            "data-none-label": self.t("ไม่พบหน่วยงานที่ตรงกับคำค้น", "No organisation matches"),
+            "data-found-label": self.t("พบ {n} หน่วยงาน (ลูกศรขึ้นลงเพื่อเลือก Enter เพื่อเพิ่ม)",
+                                       "{n} found (arrow keys to move, Enter to add)"),
+            "data-added-label": self.t("เพิ่ม {name} แล้ว", "{name} added"),
+            "data-removed-label": self.t("นำ {name} ออกแล้ว", "{name} removed"),
+            "data-remove-label": self.t("นำออก", "Remove"),
+            "data-error-label": self.t("ค้นหาไม่ได้ในขณะนี้ ลองอีกครั้ง", "The search failed; try again"),
+            "data-chosen-label": self.t("หน่วยงานที่เลือกแล้ว", "organisations chosen"),
+        }
+        for name in ("to", "cc"):
+            field = self.fields[name]
+            assert isinstance(field, RecipientField)
+            field.eligible = eligible
+            field.error_messages["invalid_choice"] = self.t(
+                "มีหน่วยงานที่หนังสือนี้ส่งถึงไม่ได้ (ไม่มีในทำเนียบ ถูกปิดใช้งาน หรือเป็นหน่วยงานภายในของหน่วยงานอื่น)",
+                "An organisation chosen cannot receive this letter (not in the directory, inactive, or a unit of "
+                "another organisation)",
+            )
+            field.error_messages["too_many"] = self.t(
+                f"เลือกได้ไม่เกิน {MAX_RECIPIENTS} หน่วยงาน", f"Choose at most {MAX_RECIPIENTS} organisations")
+            ids = self._chosen_ids(name)
+            chosen = Organisation.objects.in_bulk(ids) if ids else {}
+            shown = [chosen[i] for i in ids if i in chosen]
+            field.widget = RecipientSelect(attrs={"size": 4, **texts}, details={
+                str(o.pk): {"data-code": o.letter_code, **({"data-remote": "1"} if o.is_remote else {})}
+                for o in shown
+            })
+            field.choices = [(o.pk, o.name_th) for o in shown]
+
+    def _chosen_ids(self, name: str) -> list[int]:
+        """The ids in ``name`` as posted (bound) or as the draft has them (initial); what is not an id is left out."""
+        if self.is_bound:
+            getlist = getattr(self.data, "getlist", None)
+            raw = getlist(self.add_prefix(name)) if getlist else self.data.get(self.add_prefix(name)) or []
+        else:
+            raw = self.initial.get(name) or []
+        ids: list[int] = []
+        for value in (raw if isinstance(raw, list | tuple) else [raw])[:MAX_RECIPIENTS]:
+            try:
+                ids.append(organisation_id(value))
+            except ValueError:
+                continue
+        return list(dict.fromkeys(ids))
 
     def _choice(self, name: str, choices: list[Any]) -> None:
         field = self.fields[name]

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 from pydantic import ValidationError
@@ -27,13 +27,20 @@ from saraban.correspondence.selectors import drafts_of, letter_for, outbox
 from saraban.correspondence.services import create_letter, update_letter
 from saraban.correspondence.workflow import set_recipients, submit_for_review
 from saraban.directory.models import Organisation, Person, Role
-from saraban.directory.selectors import unit_ids_under
+from saraban.directory.selectors import search_recipients, unit_ids_under, visible_organisation_ids
 from saraban.regulation.kinds import LetterType
 from saraban.rendering.engine import RenderError
 from saraban.rendering.letters import render_letter
 from saraban.rendering.printable import unrenderable_problems
 from saraban.web.context_processors import acting_organisation
-from saraban.web.forms.letters import PROBLEM_FIELDS, LetterForm, SubmitForm, letter_type_from, unit_names
+from saraban.web.forms.letters import (
+    PROBLEM_FIELDS,
+    LetterForm,
+    SubmitForm,
+    letter_type_from,
+    organisation_id,
+    unit_names,
+)
 from saraban.web.i18n import text
 
 from . import errors
@@ -45,8 +52,7 @@ PREVIEW_SECONDS = 15 * 60
 TYPE_CHOICES = [
     (t.value, t.label_th, t.label_en) for t in LetterType
 ]
-
-
+MAX_SEARCH = 100  # characters of a search of the recipient picker
 
 
 def person_of(request: HttpRequest) -> Person:
@@ -175,6 +181,45 @@ def _after_save(request: HttpRequest, letter: Letter, submit: SubmitForm) -> Htt
         return HttpResponseRedirect(f"/letters/{letter.pk}/edit/")
     messages.success(request, text(request, "บันทึกและส่งตรวจแล้ว", "Saved and submitted for review"))
     return HttpResponseRedirect(f"/letters/{letter.pk}/")
+
+
+@require_GET
+@login_required
+def recipients(request: HttpRequest) -> JsonResponse:
+    """The organisations a letter may be sent to that match ``?q=``, for the editor's recipient picker (JSON).
+
+    ``?for=`` is the organisation the letter is written in: one where the user holds a role, or a
+    unit below it (the acting organisation when it is left out). At most 20 answers, each
+    ``{id, name_th, name_en, letter_code, remote}``. A search too long or with a NUL, or a ``for``
+    that is not an id, is a 400; an organisation the user does not write for is a 404 (JSON both).
+    """
+    query, sender_id = request.GET.get("q", ""), request.GET.get("for", "")
+    if len(query) > MAX_SEARCH or any(ord(c) < 32 or ord(c) == 127 for c in query):
+        return _json_error(request, 400, "bad_search", f"คำค้นต้องยาวไม่เกิน {MAX_SEARCH} ตัวอักษรและไม่มีอักขระควบคุม",
+                           f"The search must be at most {MAX_SEARCH} characters, without control characters")
+    try:
+        sender_pk = organisation_id(sender_id) if sender_id else None
+    except ValueError:
+        return _json_error(request, 400, "bad_organisation", "รหัสหน่วยงานไม่ถูกต้อง", "The organisation id is malformed")
+    if sender_pk is None:
+        sender = acting_organisation(request)
+    elif sender_pk in visible_organisation_ids(person_of(request)):
+        sender = Organisation.objects.filter(pk=sender_pk).first()
+    else:
+        sender = None
+    if sender is None:
+        return _json_error(request, 404, "no_organisation", "ไม่พบหน่วยงานที่ท่านร่างหนังสือในนาม",
+                           "No organisation you write letters for")
+    return JsonResponse({"results": [
+        {"id": o.pk, "name_th": o.name_th, "name_en": o.name_en, "letter_code": o.letter_code, "remote": o.is_remote}
+        for o in search_recipients(sender, query)
+    ]})
+
+
+def _json_error(request: HttpRequest, status: int, code: str, th: str, en: str) -> JsonResponse:
+    """An error of a JSON answer, in the API's shape: a stable code, a Thai and an English message."""
+    return JsonResponse({"code": code, "message": text(request, th, en), "message_th": th, "message_en": en},
+                        status=status)
 
 
 @require_POST
