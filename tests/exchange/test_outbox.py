@@ -173,3 +173,30 @@ def test_receipts_from_the_peer_move_the_dispatch_forward_only(
     assert receive_message(pack(wrong, sender.sealing_key)).status == 400
     dispatch.refresh_from_db()
     assert dispatch.status == DispatchStatus.REGISTERED
+
+
+def test_a_refusal_of_an_unread_body_is_a_refusal_even_without_the_message_id(
+    agency: Organisation, clerk: Person, signer: Person, province: Organisation, sender: Identity,
+) -> None:
+    _sent(agency, clerk, signer, province)
+    message = OutgoingMessage.objects.get()
+    unread = rejection(refused("exchange.too_large", "70000000 bytes"), sender=sender.address(), recipient=None,
+                       in_reply_to=None)
+    judged = _judge(message, 413, pack(unread, sender.sealing_key))
+    assert (judged.result, judged.code) == ("refused", "exchange.too_large")
+    other = rejection(refused("exchange.unknown_recipient"), sender=sender.address(), recipient=None,
+                      in_reply_to=None)
+    assert _judge(message, 400, pack(other, sender.sealing_key)).result == "retry"  # not about this one
+
+
+def test_a_peer_that_answers_again_makes_its_waiting_messages_due(
+    agency: Organisation, clerk: Person, signer: Person, province: Organisation,
+) -> None:
+    first, second = (_sent(agency, clerk, signer, province, subject=f"เรื่องที่ {i}") for i in (1, 2))
+    one, two = (OutgoingMessage.objects.get(dispatch=d) for d in (first, second))
+    record_outcome(two.pk, Outcome("retry", "ติดต่อไม่ได้", "unreachable"))
+    two.refresh_from_db()
+    assert two.next_attempt_at > timezone.now()
+    record_outcome(one.pk, Outcome("delivered"))
+    two.refresh_from_db()
+    assert two.next_attempt_at <= timezone.now()

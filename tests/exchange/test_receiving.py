@@ -191,3 +191,22 @@ def test_the_http_binding(agency: Organisation, sender: Identity) -> None:
     published = read_directory_document(directory.content, expected_fingerprint=deployment_identity().fingerprint)
     assert agency.identifier in {o.identifier for o in published.organisations}
     assert RemoteOrganisation.objects.count() == 1  # the sender, remembered from its letter
+
+
+def test_a_body_refused_unread_names_the_message_from_its_header(
+    agency: Organisation, sender: Identity, settings: object,
+) -> None:
+    _pin(sender)
+    settings.SARABAN_EXCHANGE = {**settings.SARABAN_EXCHANGE, "max_message_bytes": 1000}  # type: ignore[attr-defined]
+    envelope = _letter_to(agency, sender)
+    data = pack(envelope, sender.sealing_key)
+    client = Client()
+    response = client.post("/exchange/messages", data=data, content_type=MIMETYPE,
+                           headers={"Saraban-Message-Id": str(envelope.message_id)})
+    assert response.status_code == 413
+    refusal = _answer(response.content).metadata
+    assert (refusal["code"], refusal["in_reply_to"]) == ("exchange.too_large", str(envelope.message_id))
+    garbage = client.post("/exchange/messages", data=b"x" * 10, content_type=MIMETYPE,
+                          headers={"Saraban-Message-Id": "not-a-uuid"})
+    assert garbage.status_code == 400 and _answer(garbage.content).metadata["in_reply_to"] is None
+    assert IncomingLetter.objects.count() == 0

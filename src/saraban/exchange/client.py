@@ -20,6 +20,9 @@ from django.conf import settings
 from .asic import MIMETYPE
 
 MESSAGES_PATH = "/exchange/messages"
+# The id of the message in the body, so that a receiver refusing a body it does not read (too large,
+# wrong type) names the message it refuses (docs/exchange.md §6).
+MESSAGE_ID_HEADER = "Saraban-Message-Id"
 DIRECTORY_PATH = "/exchange/directory"
 MAX_ANSWER_BYTES = 1024 * 1024  # a receipt or a rejection is a few kilobytes
 
@@ -80,10 +83,10 @@ def _connection(endpoint: str, timeout: float, *, fresh: bool) -> http.client.HT
 
 
 def _request(endpoint: str, method: str, path: str, body: bytes | None, timeout: float, fresh: bool,
-             limit: int) -> Answer:
+             limit: int, extra: dict[str, str]) -> Answer:
     connection = _connection(endpoint, timeout, fresh=fresh)
     base = urlsplit(endpoint).path.rstrip("/")
-    headers = {"Accept": f"{MIMETYPE}, application/json"}
+    headers = {"Accept": f"{MIMETYPE}, application/json", **extra}
     if body is not None:
         headers["Content-Type"] = MIMETYPE
     connection.request(method, base + path, body=body, headers=headers)
@@ -95,7 +98,8 @@ def _request(endpoint: str, method: str, path: str, body: bytes | None, timeout:
 
 
 def exchange_request(endpoint: str, method: str, path: str, body: bytes | None = None,
-                     timeout: float | None = None, max_answer_bytes: int = MAX_ANSWER_BYTES) -> Answer:
+                     timeout: float | None = None, max_answer_bytes: int = MAX_ANSWER_BYTES,
+                     headers: dict[str, str] | None = None) -> Answer:
     """One request to a peer; ``PeerUnreachable`` when it cannot be made or answered in time.
 
     A kept-alive connection the peer closed meanwhile is retried once on a new connection: the
@@ -104,10 +108,12 @@ def exchange_request(endpoint: str, method: str, path: str, body: bytes | None =
     timeout = float(timeout or settings.SARABAN_EXCHANGE["timeout_s"])
     try:
         try:
-            return _request(endpoint, method, path, body, timeout, fresh=False, limit=max_answer_bytes)
+            return _request(endpoint, method, path, body, timeout, fresh=False, limit=max_answer_bytes,
+                            extra=headers or {})
         except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
                 http.client.CannotSendRequest, http.client.ResponseNotReady):
-            return _request(endpoint, method, path, body, timeout, fresh=True, limit=max_answer_bytes)
+            return _request(endpoint, method, path, body, timeout, fresh=True, limit=max_answer_bytes,
+                            extra=headers or {})
     except (OSError, http.client.HTTPException) as exc:
         _close(endpoint)
         raise PeerUnreachable(f"{type(exc).__name__}: {exc}"[:300]) from None

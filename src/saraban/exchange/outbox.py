@@ -31,7 +31,7 @@ from saraban.documents.models import StoredFile
 from saraban.documents.services import read_file, store_file
 
 from .asic import MIMETYPE, Part, enclosure_part_name
-from .client import MAX_ANSWER_BYTES, MESSAGES_PATH, PeerUnreachable, exchange_request
+from .client import MAX_ANSWER_BYTES, MESSAGE_ID_HEADER, MESSAGES_PATH, PeerUnreachable, exchange_request
 from .delivery import OutgoingLetter
 from .dispatches import dispatch_failed, dispatch_reached
 from .envelope import Address, Envelope, open_envelope, pack
@@ -45,10 +45,15 @@ MAIN_PART = "letter.pdf"
 MAX_BACKOFF_S = 3600
 # Rejections an administrator can put right on either side: keep trying until the window closes.
 RETRYABLE_REFUSALS = frozenset({"exchange.unknown_signer", "exchange.sender_mismatch"})
+# Refusals of a body the peer did not read: a rejection naming no message (another vendor may not read
+# the Saraban-Message-Id header) still answers the message just posted.
+REFUSED_UNREAD = frozenset({"exchange.too_large", "exchange.unsupported_media_type", "exchange.not_zip"})
 
 
 def _lease_seconds() -> int:
-    return 2 * int(settings.SARABAN_EXCHANGE["timeout_s"]) + 30
+    # Longer than one attempt can take (the HTTP timeout), so that no two pumps post it at once;
+    # short, so that a pump killed mid-attempt leaves its message to another soon.
+    return int(settings.SARABAN_EXCHANGE["timeout_s"]) + 10
 
 
 def _give_up_at(now: dt.datetime) -> dt.datetime:
@@ -186,7 +191,9 @@ def read_answer(message: OutgoingMessage, status: int, body: bytes, content_type
         return Outcome("retry", f"คำตอบของปลายทางตรวจสอบไม่ผ่าน: {exc.message_th}",
                        f"The peer's answer does not verify: {exc.message_en}")
     answer = opened.envelope
-    if answer.metadata.get("in_reply_to") != str(message.message_id):
+    unread = answer.kind == "rejection" and answer.metadata.get("in_reply_to") is None and \
+        answer.metadata.get("code") in REFUSED_UNREAD and 400 <= status < 500
+    if answer.metadata.get("in_reply_to") != str(message.message_id) and not unread:
         return Outcome("retry", "คำตอบของปลายทางไม่ได้อ้างถึงข้อความนี้", "The peer's answer is about another message")
     if answer.kind == "receipt" and answer.metadata.get("status") == "delivered" and status == 200:
         return Outcome("delivered")
@@ -204,7 +211,8 @@ def deliver(message_pk: int) -> Outcome:
         outcome = Outcome("retry", "ระบบปลายทางถูกระงับการส่ง", "Sending to this peer is suspended")
     else:
         try:
-            answer = exchange_request(message.peer.endpoint, "POST", MESSAGES_PATH, read_file(message.container_id))
+            answer = exchange_request(message.peer.endpoint, "POST", MESSAGES_PATH, read_file(message.container_id),
+                                      headers={MESSAGE_ID_HEADER: str(message.message_id)})
         except PeerUnreachable as exc:
             outcome = Outcome("retry", f"ติดต่อระบบปลายทางไม่ได้: {exc}", f"The peer cannot be reached: {exc}")
         else:
@@ -229,6 +237,7 @@ def record_outcome(message_pk: int, outcome: Outcome) -> None:
         message.lease_until = None
         if outcome.result == "delivered":
             message.status, message.delivered_at, message.last_error = MessageStatus.DELIVERED, now, ""
+            _peer_is_back(message.peer_id, now)
         elif outcome.result == "refused":
             message.status, message.refusal_code = MessageStatus.REFUSED, outcome.code
             message.last_error = f"{outcome.message_th} / {outcome.message_en}"
@@ -248,6 +257,13 @@ def record_outcome(message_pk: int, outcome: Outcome) -> None:
         elif message.status == MessageStatus.GIVEN_UP:
             days = settings.SARABAN_EXCHANGE["retry_days"]
             dispatch_failed(message.dispatch_id, f"ส่งไม่สำเร็จภายใน {days} วัน: {outcome.message_th}")
+
+
+def _peer_is_back(peer_id: int, now: dt.datetime) -> None:
+    """The peer answered: what waits for it because it could not be reached is due again now, instead
+    of each message waiting out its own back-off (refusals keep theirs)."""
+    OutgoingMessage.objects.filter(peer_id=peer_id, status=MessageStatus.PENDING, refusal_code="",
+                                   next_attempt_at__gt=now, attempts__gt=0).update(next_attempt_at=now)
 
 
 def deliver_next() -> bool:

@@ -7,28 +7,55 @@ than one pump, on several machines, is safe: each message is leased before an at
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 
 from django.db import close_old_connections, connection
 
 from .models import Peer
-from .outbox import deliver_next
+from .outbox import claim, deliver, deliver_next, due_message_ids
 from .peering import refresh_peer
 
 log = logging.getLogger(__name__)
 REFRESH_EVERY_S = 6 * 3600
 
 
-def _sender(stop: threading.Event, poll_s: float) -> None:
+def _poller(stop: threading.Event, work: queue.Queue[int], senders: int, poll_s: float) -> None:
+    """Lease due messages and hand them to the senders; one poller, so an idle pump costs one query."""
     try:
         while not stop.is_set():
             try:
-                close_old_connections()
-                if not deliver_next():
+                if work.qsize() >= senders:  # every sender busy: lease nothing yet (leases run out)
+                    stop.wait(0.02)
+                    continue
+                handed = 0
+                for message_pk in due_message_ids(senders - work.qsize()):
+                    if claim(message_pk):
+                        work.put(message_pk)
+                        handed += 1
+                if not handed:
                     stop.wait(poll_s)
-            except Exception:  # a database that went away: keep the pump alive and try again shortly
-                log.exception("exchange pump: a delivery step failed")
+            except Exception:  # a database that went away: try again shortly on a new connection
+                log.exception("exchange pump: looking for due messages failed")
+                connection.close()
                 stop.wait(5)
+    finally:
+        connection.close()
+
+
+def _sender(stop: threading.Event, work: queue.Queue[int]) -> None:
+    """Deliver what the poller leased, keeping this thread's database and HTTP connections open."""
+    try:
+        while not stop.is_set():
+            try:
+                message_pk = work.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            try:
+                deliver(message_pk)
+            except Exception:  # the attempt is not recorded: its lease runs out and it is tried again
+                log.exception("exchange pump: delivering message %s failed", message_pk)
+                connection.close()
     finally:
         connection.close()
 
@@ -48,8 +75,8 @@ def refresh_directories() -> int:
 def _refresher(stop: threading.Event, interval_s: float) -> None:
     try:
         while not stop.wait(interval_s):
-            close_old_connections()
             refresh_directories()
+            close_old_connections()
     finally:
         connection.close()
 
@@ -60,8 +87,11 @@ def run_pump(stop: threading.Event, *, senders: int, poll_s: float = 0.25,
 
     Beside them, the peers' directories are read again every ``refresh_every_s`` (6 hours).
     """
-    threads = [threading.Thread(target=_sender, args=(stop, poll_s), name=f"exchange-sender-{i}", daemon=True)
+    work: queue.Queue[int] = queue.Queue()
+    threads = [threading.Thread(target=_sender, args=(stop, work), name=f"exchange-sender-{i}", daemon=True)
                for i in range(senders)]
+    threads.append(threading.Thread(target=_poller, args=(stop, work, senders, poll_s), name="exchange-poller",
+                                    daemon=True))
     threads.append(threading.Thread(target=_refresher, args=(stop, refresh_every_s), name="exchange-directories",
                                     daemon=True))
     for thread in threads:

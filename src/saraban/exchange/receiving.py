@@ -47,8 +47,12 @@ def _trusted_peers() -> dict[str, str]:
     return dict(Peer.objects.filter(is_active=True).values_list("fingerprint", "deployment_id"))
 
 
-def receive_message(data: bytes) -> ReceiveAnswer:
-    """Check, store and answer one message posted by a peer (never raises for what the peer sent)."""
+def receive_message(data: bytes, *, claimed_id: uuid.UUID | None = None) -> ReceiveAnswer:
+    """Check, store and answer one message posted by a peer (never raises for what the peer sent).
+
+    ``claimed_id`` (the ``Saraban-Message-Id`` header) answers a refusal when the body's own id
+    cannot be read, so that the sender can match the rejection to its message.
+    """
     identity = deployment_identity()
     limits = settings.SARABAN_EXCHANGE
     try:
@@ -60,7 +64,8 @@ def receive_message(data: bytes) -> ReceiveAnswer:
             return known
         return _accept(opened, identity, data)
     except EnvelopeRefused as exc:
-        return refusal_answer(exc, identity, in_reply_to=peek_message_id(data, max_bytes=limits["max_message_bytes"]))
+        in_reply_to = peek_message_id(data, max_bytes=limits["max_message_bytes"]) or claimed_id
+        return refusal_answer(exc, identity, in_reply_to=in_reply_to)
 
 
 def refusal_answer(error: EnvelopeRefused, identity: Identity | None = None, *,

@@ -7,12 +7,14 @@ Machine to machine: no session, no CSRF token; every message carries its own sig
 from __future__ import annotations
 
 import logging
+import uuid
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from .asic import MIMETYPE
+from .client import MESSAGE_ID_HEADER
 from .peering import our_directory_document
 from .receiving import receive_message, refusal_answer
 from .refusals import refused
@@ -35,6 +37,16 @@ def _unavailable() -> JsonResponse:
                          "problems": []}, status=503, headers={"Retry-After": "30"})
 
 
+def declared_message_id(request: HttpRequest) -> uuid.UUID | None:
+    """The ``Saraban-Message-Id`` header: the id the sender says the body carries, for refusing a body
+    that is not read (too large, wrong type) with a rejection the sender can match (None: no such id)."""
+    value = request.headers.get(MESSAGE_ID_HEADER, "")[:64]
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
 def _read_limited(request: HttpRequest, limit: int) -> bytes | None:
     """The body, or None once it exceeds ``limit`` (the rest is not read)."""
     chunks, size = [], 0
@@ -52,18 +64,19 @@ def messages(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _not_allowed("POST")
     limit = settings.SARABAN_EXCHANGE["max_message_bytes"]
+    claimed = declared_message_id(request)
     try:
         if request.content_type != MIMETYPE:
             answer = refusal_answer(refused("exchange.unsupported_media_type", request.content_type or "none"),
-                                    in_reply_to=None)
+                                    in_reply_to=claimed)
         else:
             declared = request.META.get("CONTENT_LENGTH") or "0"
             data = None if (declared.isdigit() and int(declared) > limit) else _read_limited(request, limit)
             if data is None:
                 answer = refusal_answer(refused("exchange.too_large", f"{declared} bytes > {limit}"),
-                                        in_reply_to=None)
+                                        in_reply_to=claimed)
             else:
-                answer = receive_message(data)
+                answer = receive_message(data, claimed_id=claimed)
     except Exception:  # a database that is down or locked: the sender retries, nothing was kept
         log.exception("exchange: a message could not be received")
         return _unavailable()

@@ -126,6 +126,11 @@ def register(incoming: IncomingLetter, *, actor: Person) -> IncomingLetter:
     # One transaction: if stamping or saving fails, the receive number is not drawn either.
     # (The receive book stays locked for the ~0.1 s of the stamp; registrations queue behind it.)
     with transaction.atomic():
+        # The letter's row first, then the book and the audit chain: the order every writer of an
+        # incoming letter takes (the validation on receipt locks the row, then audits), so that a
+        # registration and the worker's validation of the same letter cannot deadlock.
+        locked = IncomingLetter.objects.select_for_update().get(pk=incoming.pk)
+        _state(locked, IncomingStatus.DELIVERED, th="ลงรับ", en="register it")
         allocation = allocate_receive_number(
             incoming.organisation_id, classified=Secrecy(incoming.secrecy).is_classified,
             actor_label=actor.display_name,
