@@ -30,10 +30,26 @@ def pin(deployment: Deployment, peer: Deployment) -> None:
     deployment.manage("exchange", "peer", "add", peer.url, "--fingerprint", fingerprint)
 
 
-def pin_both(a: Deployment, b: Deployment) -> None:
-    """Each deployment pins the other."""
-    pin(a, b)
-    pin(b, a)
+PIN = """
+from saraban.exchange.peering import add_peer, fetch_directory
+add_peer(fetch_directory(URL), confirmed_fingerprint=FINGERPRINT)
+result = None
+"""
+
+
+def pin_in_console(deployment: Deployment, peer: Deployment) -> None:
+    """What ``saraban exchange peer add URL --fingerprint FP`` does (``fetch_directory`` then ``add_peer``),
+    in the deployment's long-lived Python process: no new interpreter to start."""
+    fingerprint = identity_of(peer)["fingerprint"]
+    deployment.query(PIN, variables={"URL": peer.url, "FINGERPRINT": fingerprint})
+
+
+def pin_both(a: Deployment, b: Deployment, *, command: bool = True) -> None:
+    """Each deployment pins the other: with ``saraban exchange peer add`` (``command``), or the same
+    calls in its long-lived Python process (``pin_in_console``, quicker)."""
+    pinning = pin if command else pin_in_console
+    pinning(a, b)
+    pinning(b, a)
 
 
 SEND = """
@@ -47,7 +63,8 @@ org = Organisation.objects.get(identifier=ORG)
 officer = Person.objects.get(username=ORG + ".officer")
 signer = Person.objects.get(username=ORG + ".signer")
 clerk = Person.objects.get(username=ORG + ".registry")
-recipients = [RemoteOrganisation.objects.get(peer__deployment_id=PEER, remote_identifier=t).organisation for t in TO]
+recipients = [RemoteOrganisation.objects.get(peer__deployment_id=peer, remote_identifier=t).organisation
+              for peer, t in TO]
 sent = []
 for i in range(COUNT):
     content = {
@@ -71,10 +88,22 @@ result = sent
 def send(a: Deployment, b: Deployment, count: int = 1, *, org: str | None = None, to: list[str] | None = None,
          subject: str = "ขอเชิญประชุมคณะทำงาน", secrecy: str = "normal") -> list[dict[str, Any]]:
     """``count`` signed, numbered letters from ``a``'s first organisation to ``b``'s, sent; their dispatches."""
+    peer = identity_of(b)["deployment"]
+    return _send(a, [(peer, t) for t in (to or [b.organisations[0].identifier])], count, org=org, subject=subject,
+                 secrecy=secrecy)
+
+
+def send_to_many(a: Deployment, receivers: list[Deployment], count: int = 1, **options: Any) -> list[dict[str, Any]]:
+    """Like ``send``, each letter addressed to the first organisation of every deployment of ``receivers``."""
+    return _send(a, [(identity_of(r)["deployment"], r.organisations[0].identifier) for r in receivers], count,
+                 **options)
+
+
+def _send(a: Deployment, to: list[tuple[str, str]], count: int, *, org: str | None = None,
+          subject: str = "ขอเชิญประชุมคณะทำงาน", secrecy: str = "normal") -> list[dict[str, Any]]:
     variables = {
-        "ORG": org or a.organisations[0].identifier, "TO": to or [b.organisations[0].identifier],
-        "PEER": identity_of(b)["deployment"], "COUNT": count, "SUBJECT": subject, "PASSWORD": PASSWORD,
-        "SECRECY": secrecy,
+        "ORG": org or a.organisations[0].identifier, "TO": to, "COUNT": count, "SUBJECT": subject,
+        "PASSWORD": PASSWORD, "SECRECY": secrecy,
     }
     return list(a.query(SEND, variables=variables, timeout=300))
 
