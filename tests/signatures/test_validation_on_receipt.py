@@ -216,3 +216,16 @@ def test_the_worker_validates_after_the_send_transaction_commits(
     incoming.refresh_from_db()
     assert incoming.validation_id is not None
     assert ValidationRecord.objects.get(pk=incoming.validation_id).indication == NO_SIGNATURE
+
+
+def test_a_lost_validation_is_queued_again(
+    agency: Organisation, clerk: Person, signer: Person, other_org: Organisation,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from saraban.inbox.tasks import enqueue_missing_validations
+
+    letter = numbered_letter(agency, clerk, signer, other_org)
+    incoming = deliver_pdf(letter, other_org, minimal_pdf(), django_capture_on_commit_callbacks)
+    assert enqueue_missing_validations() == 0  # just delivered: its task may still be on its way
+    IncomingLetter.objects.filter(pk=incoming.pk).update(delivered_at=timezone.now() - dt.timedelta(minutes=11))
+    assert enqueue_missing_validations() == 1

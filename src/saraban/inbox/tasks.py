@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.tasks import task
+from django.utils import timezone
 
 from .receipts import record_receipt_validation
 
@@ -16,3 +19,21 @@ def validate_received_letter(incoming_id: int) -> str:
     """
     record = record_receipt_validation(incoming_id)
     return record.indication if record is not None else ""
+
+
+# A delivered letter still without its report after this long lost its validation task (the worker was
+# killed while it ran, or the enqueue failed): it is queued again.
+MISSING_REPORT_AFTER = dt.timedelta(minutes=10)
+
+
+def enqueue_missing_validations(limit: int = 1000) -> int:
+    """Queue the validation again for electronic letters delivered a while ago that have no report yet."""
+    from .models import IncomingLetter, IncomingSource
+
+    cutoff = timezone.now() - MISSING_REPORT_AFTER
+    ids = list(IncomingLetter.objects.filter(
+        source=IncomingSource.ELECTRONIC, validation__isnull=True, delivered_at__lt=cutoff,
+    ).order_by("delivered_at").values_list("pk", flat=True)[:limit])
+    for incoming_id in ids:
+        validate_received_letter.enqueue(incoming_id)
+    return len(ids)

@@ -85,13 +85,15 @@ def _stop_serving(_signum: int, _frame: object) -> None:
 
 
 def _start_daily_schedule() -> None:
-    """Enqueue the daily certificate and archive jobs now and every day after, for the worker."""
+    """Enqueue the daily certificate and archive jobs now and every day after, for the worker; every hour,
+    the validations on receipt that a killed worker lost."""
     import contextlib
     import threading
     import time
 
     from django.db import close_old_connections
 
+    from saraban.inbox.tasks import enqueue_missing_validations
     from saraban.signatures.daily import enqueue_if_due
 
     def loop() -> None:
@@ -99,6 +101,8 @@ def _start_daily_schedule() -> None:
             close_old_connections()
             with contextlib.suppress(Exception):  # a busy database at start-up: try again in an hour
                 enqueue_if_due()
+            with contextlib.suppress(Exception):  # reports lost with a killed worker, made again
+                enqueue_missing_validations()
             time.sleep(3600)
 
     threading.Thread(target=loop, name="daily-jobs", daemon=True).start()
