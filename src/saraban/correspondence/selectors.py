@@ -35,9 +35,12 @@ def participant_filter(person: Person) -> Q:
 
 
 def letters_visible_to(person: Person) -> QuerySet[Letter]:
-    """Letters of the organisations where ``person`` holds a role; classified ones by grant or part taken."""
+    """Letters of the organisations where ``person`` holds a role (classified ones by grant), and those
+    the person takes part in (author, reviewer, signer)."""
+    # Whoever takes part in a letter sees it, even from outside its organisation's tree: a reviewer in a
+    # unit reviews the department's letter (the drafter named them); others by organisation and grant.
     return Letter.objects.filter(
-        Q(organisation_id__in=organisations_of(person)) & (secrecy_filter(person) | participant_filter(person))
+        (Q(organisation_id__in=organisations_of(person)) & secrecy_filter(person)) | participant_filter(person)
     )
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
+from saraban.access.services import grant_secrecy
 from saraban.core.labels import pair
 from saraban.correspondence.models import Letter
 from saraban.correspondence.services import cancel_letter, create_letter, issue_number
@@ -128,6 +129,9 @@ def _build_directory(password: str) -> None:
         )
         people[username] = person
         assign_role(person, saved[org_id], role, position_title=position)
+        if role in ("central_clerk", "signer"):
+            # The registry and the executives handle ลับ letters (registering, endorsing): cleared for them.
+            grant_secrecy(person, saved[org_id], "confidential", actor=None)
     # The deputy signs as acting permanent secretary this month (รักษาราชการแทน).
     today = dt.datetime.now(BKK).date()
     appoint_acting(
