@@ -127,8 +127,7 @@ def _store(opened: OpenedEnvelope, identity: Identity, recipient: Organisation |
                 kind=envelope.kind, recipient=recipient, in_reply_to=in_reply_to, container=container,
                 received_at=timezone.now(), answer=answer, answer_status=200,
             )
-            if envelope.kind == "letter":
-                assert recipient is not None
+            if recipient is not None:  # a letter (receipts have no recipient organisation here)
                 _deliver_letter(envelope, received, peer, recipient)
             else:
                 _apply_receipt(envelope, peer)
