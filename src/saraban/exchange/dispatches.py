@@ -60,11 +60,8 @@ def dispatch_reached(dispatch_id: int) -> None:
 
 def dispatch_failed(dispatch_id: int, reason: str) -> None:
     """The letter did not reach the peer (refused, given up or cancelled): ส่งไม่สำเร็จ, with why."""
-    with transaction.atomic():
-        dispatch = Dispatch.objects.select_for_update().get(pk=dispatch_id)
-        if _PROGRESS[DispatchStatus(dispatch.status)] > 0:
-            return
-        report_status(dispatch, DispatchStatus.FAILED, reason=reason[:1000], actor=None)
+    # Never over a later status: report_status moves a dispatch forward only (FAILED ranks first).
+    report_status(Dispatch(pk=dispatch_id), DispatchStatus.FAILED, reason=reason[:1000], actor=None)
 
 
 def status_summary(letter: Letter) -> str:

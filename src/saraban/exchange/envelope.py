@@ -169,8 +169,9 @@ def open_envelope(
                           sha256=hashlib.sha256(data).hexdigest())
 
 
-def _normal(fingerprint: str) -> str:
-    return fingerprint.replace(":", "").strip().lower()
+def normal_fingerprint(fingerprint: str) -> str:
+    """A SHA-256 fingerprint as compared: hex, lower case, without colons or spaces."""
+    return fingerprint.replace(":", "").replace(" ", "").strip().lower()
 
 
 def peek_message_id(data: bytes, *, max_bytes: int) -> uuid.UUID | None:
@@ -195,9 +196,9 @@ def _trusted_as(trusted: Trust, certificate: x509.Certificate, fingerprint: str)
     if callable(trusted):
         return "" if trusted(certificate) else None
     if isinstance(trusted, Mapping):
-        pinned = {_normal(f): deployment for f, deployment in trusted.items()}
+        pinned = {normal_fingerprint(f): deployment for f, deployment in trusted.items()}
         return pinned.get(fingerprint)
-    return "" if fingerprint in {_normal(f) for f in trusted} else None
+    return "" if fingerprint in {normal_fingerprint(f) for f in trusted} else None
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -91,7 +91,7 @@ def _letter_parts(outgoing: OutgoingLetter) -> tuple[list[Part], list[dict[str, 
 
 
 def queue_letter(dispatch: Dispatch, outgoing: OutgoingLetter) -> OutgoingMessage:
-    """Sign the letter for ``dispatch``'s remote recipient and put it in the outbox (sets ``message_id``).
+    """Sign the letter for ``dispatch``'s remote recipient and put it in the outbox.
 
     ``ValidationFailed`` when the peer would refuse it anyway: over the size it publishes.
     """
@@ -123,7 +123,6 @@ def queue_letter(dispatch: Dispatch, outgoing: OutgoingLetter) -> OutgoingMessag
             f"หนังสือพร้อมสิ่งที่ส่งมาด้วยมีขนาดเกินกว่าที่ {peer.name} รับได้ ({limit_mb:.0f} MB)",
             f"The letter with its enclosures is larger than {peer.name} accepts ({limit_mb:.0f} MB)",
         )])
-    dispatch.message_id = message_id
     return _enqueue(message_id, peer, "letter", letter.organisation_id, data, dispatch=dispatch)
 
 
@@ -146,6 +145,13 @@ def queue_receipt(received: ReceivedMessage, status: str, *, receive_number: str
 
 
 # ---- delivering
+
+
+def reopen(message: OutgoingMessage, now: dt.datetime) -> None:
+    """Put a message given up, refused or cancelled back in the queue, due ``now``, with a new window."""
+    message.status, message.next_attempt_at, message.give_up_at = MessageStatus.PENDING, now, _give_up_at(now)
+    message.lease_until, message.refusal_code = None, ""
+    message.save()
 
 
 def due_message_ids(limit: int) -> list[int]:

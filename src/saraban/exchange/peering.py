@@ -34,6 +34,7 @@ from .directory_document import (
     format_fingerprint,
     read_directory_document,
 )
+from .envelope import normal_fingerprint
 from .identity import deployment_identity
 from .models import Peer, RemoteOrganisation
 from .refusals import EnvelopeRefused
@@ -88,13 +89,9 @@ def fetch_directory(endpoint: str, *, expected_fingerprint: str | None = None) -
         raise PeerProblem(exc.code, exc.message_th, exc.message_en) from None
 
 
-def _normal(fingerprint: str) -> str:
-    return fingerprint.replace(":", "").replace(" ", "").strip().lower()
-
-
 def add_peer(directory: Directory, *, confirmed_fingerprint: str, actor: Person | None = None) -> Peer:
     """Pin the peer that published ``directory``, once its administrator confirmed the fingerprint."""
-    if _normal(confirmed_fingerprint) != directory.fingerprint:
+    if normal_fingerprint(confirmed_fingerprint) != directory.fingerprint:
         raise PeerProblem(
             "exchange.fingerprint_mismatch",
             f"ลายนิ้วมือใบรับรองไม่ตรงกับที่ยืนยัน: ระบบปลายทางแสดง {format_fingerprint(directory.fingerprint)}",

@@ -30,6 +30,7 @@ from .dispatches import report_status
 from .envelope import Address, Envelope, OpenedEnvelope, open_envelope, pack, peek_message_id
 from .identity import Identity, deployment_identity
 from .models import Dispatch, DispatchStatus, Peer, ReceivedMessage, RemoteOrganisation
+from .peering import remember_remote_organisation
 from .refusals import EnvelopeRefused, refused
 from .replies import receipt, rejection
 
@@ -107,13 +108,9 @@ def _recipient(address: Address) -> Organisation:
     return recipient
 
 
-def _peer(deployment_id: str) -> Peer:
-    return Peer.objects.get(deployment_id=deployment_id)
-
-
 def _store(opened: OpenedEnvelope, identity: Identity, recipient: Organisation | None, data: bytes) -> ReceiveAnswer:
     envelope = opened.envelope
-    peer = _peer(envelope.sender.deployment)
+    peer = Peer.objects.get(deployment_id=envelope.sender.deployment)
     answer_envelope = receipt(envelope, "delivered")
     answer = pack(answer_envelope, identity.sealing_key)
     try:
@@ -145,8 +142,6 @@ def _store(opened: OpenedEnvelope, identity: Identity, recipient: Organisation |
 
 def _sender_organisation(peer: Peer, envelope: Envelope) -> int:
     """The sender's organisation in this directory: its remote copy, made on its first letter."""
-    from .peering import remember_remote_organisation
-
     return remember_remote_organisation(
         peer, envelope.sender.organisation, name_th=str(envelope.metadata.get("sender_name", "")),
     ).pk

@@ -7,14 +7,15 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from saraban.access.policy import has_role
 from saraban.audit.services import record_event
 from saraban.core.errors import FieldProblem, ValidationFailed, enforce
 from saraban.correspondence.models import Letter
 from saraban.correspondence.pdf import render_and_store
-from saraban.correspondence.permissions import can_send
+from saraban.correspondence.permissions import REGISTRY, can_send
 from saraban.correspondence.snapshots import letter_snapshot
 from saraban.correspondence.workflow import mark_sent
-from saraban.directory.models import Organisation, Person
+from saraban.directory.models import Organisation, Person, Role
 from saraban.documents.services import read_file
 from saraban.regulation.kinds import Secrecy
 from saraban.signatures.selectors import signed_pdf_of
@@ -22,6 +23,8 @@ from saraban.signatures.selectors import signed_pdf_of
 from .delivery import OutgoingLetter
 from .dispatches import dispatch_failed, mirror_in_register, report_status
 from .models import Dispatch, DispatchStatus, MessageStatus, OutgoingMessage, ReceivedMessage
+from .outbox import queue_receipt, reopen
+from .selectors import peer_of
 from .transports import transport_for
 
 
@@ -60,8 +63,6 @@ def send_letter(letter: Letter, *, actor: Person) -> list[Dispatch]:
 
 def enforce_reachable(letter: Letter, organisations: list[Organisation]) -> None:
     """Refuse the send when a remote recipient's deployment is suspended or will not take its secrecy."""
-    from .selectors import peer_of
-
     problems = []
     for organisation in organisations:
         if not organisation.home_deployment:
@@ -95,18 +96,13 @@ def report_to_sender(
     if dispatch_id is not None:
         report_status(Dispatch(pk=dispatch_id), status, receive_number=receive_number, reason=reason, actor=actor)
     elif received_message_id is not None:
-        from .outbox import queue_receipt
-
         received = ReceivedMessage.objects.select_related("peer", "recipient").get(pk=received_message_id)
         queue_receipt(received, status.value, receive_number=receive_number, registered_on=registered_on,
                       reason=reason)
 
 
 def _may_manage_queue(actor: Person, message: OutgoingMessage) -> None:
-    from saraban.access.policy import has_role
-    from saraban.directory.models import Role
-
-    if not has_role(actor, message.organisation_id, Role.CENTRAL_CLERK, Role.UNIT_CLERK, Role.ORG_ADMIN):
+    if not has_role(actor, message.organisation_id, *REGISTRY, Role.ORG_ADMIN):
         raise ValidationFailed([FieldProblem(
             "message", "forbidden", "เฉพาะงานสารบรรณของหน่วยงานผู้ส่งจัดการคิวนี้ได้",
             "Only the sending organisation's registry may manage this queue",
@@ -125,11 +121,7 @@ def send_again(message: OutgoingMessage, *, actor: Person) -> OutgoingMessage:
             )])
         before = {"status": message.status}
         now = timezone.now()
-        from .outbox import _give_up_at
-
-        message.status, message.next_attempt_at, message.give_up_at = MessageStatus.PENDING, now, _give_up_at(now)
-        message.lease_until, message.refusal_code = None, ""
-        message.save()
+        reopen(message, now)
         if message.dispatch_id:
             Dispatch.objects.filter(pk=message.dispatch_id, status=DispatchStatus.FAILED).update(
                 status=DispatchStatus.SENDING, status_at=now, returned_reason="")

@@ -53,7 +53,7 @@ class PeerTransport:
     name = "saraban"
 
     def deliver(self, dispatch: Dispatch, outgoing: OutgoingLetter) -> None:
-        queue_letter(dispatch, outgoing)
+        dispatch.message_id = queue_letter(dispatch, outgoing).message_id
         Dispatch.objects.filter(pk=dispatch.pk).update(
             status=DispatchStatus.SENDING, transport=self.name, status_at=timezone.now(),
             message_id=dispatch.message_id,

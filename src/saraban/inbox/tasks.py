@@ -7,6 +7,7 @@ import datetime as dt
 from django.tasks import task
 from django.utils import timezone
 
+from .models import IncomingLetter, IncomingSource
 from .receipts import record_receipt_validation
 
 
@@ -28,8 +29,6 @@ MISSING_REPORT_AFTER = dt.timedelta(minutes=10)
 
 def enqueue_missing_validations(limit: int = 1000) -> int:
     """Queue the validation again for electronic letters delivered a while ago that have no report yet."""
-    from .models import IncomingLetter, IncomingSource
-
     cutoff = timezone.now() - MISSING_REPORT_AFTER
     ids = list(IncomingLetter.objects.filter(
         source=IncomingSource.ELECTRONIC, validation__isnull=True, delivered_at__lt=cutoff,
