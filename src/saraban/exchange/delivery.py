@@ -34,6 +34,10 @@ class Delivery:
     enclosures: list[dict[str, Any]] = field(default_factory=list)  # [{"title", "sha256"?}]
     dispatch_id: int | None = None  # sent within this deployment
     received_message_id: int | None = None  # arrived from another deployment
+    # Arrived by another system's channel (``exchange.channels``): its name, and its reference for
+    # the reports back to the sender (e-CMS: the id of the polled item).
+    channel: str = ""
+    channel_ref: str = ""
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,38 @@ def report_status(
     return dispatch
 
 
+def mark_in_transit(dispatch: Dispatch, transport: str) -> None:
+    """The dispatch is on its way by ``transport`` (a peer's outbox, e-CMS): กำลังส่ง, until a receipt says more."""
+    dispatch.status, dispatch.transport, dispatch.status_at = DispatchStatus.SENDING, transport, timezone.now()
+    Dispatch.objects.filter(pk=dispatch.pk).update(
+        status=dispatch.status, transport=transport, status_at=dispatch.status_at, message_id=dispatch.message_id,
+    )
+
+
+def restart_dispatch(dispatch_id: int, *, actor: Person | None, why: str) -> bool:
+    """Put a dispatch that failed or was returned back on its way (sent again): กำลังส่ง, audited.
+
+    The one move against the forward-only rule of ``report_status``: the letter travels again, so
+    whatever its recipient said of the earlier copy no longer stands. False when it had not failed
+    or been returned.
+    """
+    with transaction.atomic():
+        dispatch = Dispatch.objects.select_for_update().get(pk=dispatch_id)
+        if dispatch.status not in (DispatchStatus.FAILED, DispatchStatus.RETURNED):
+            return False
+        before = {"status": dispatch.status, "reason": dispatch.returned_reason}
+        dispatch.status, dispatch.status_at, dispatch.returned_reason = DispatchStatus.SENDING, timezone.now(), ""
+        dispatch.receive_number = ""
+        dispatch.save()
+        letter = Letter.objects.get(pk=dispatch.letter_id)
+        record_event(
+            "dispatch.restarted", object_type="dispatch", object_id=dispatch.pk, organisation_id=letter.organisation_id,
+            actor=actor, before=before, after={"status": dispatch.status}, detail={"why": why},
+        )
+        mirror_in_register(letter)
+    return True
+
+
 def dispatch_reached(dispatch_id: int) -> None:
     """The peer stored the letter (its signed receipt ``delivered``): ส่งถึงแล้ว."""
     report_status(Dispatch(pk=dispatch_id), DispatchStatus.DELIVERED, actor=None)

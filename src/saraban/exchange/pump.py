@@ -12,6 +12,7 @@ import threading
 
 from django.db import close_old_connections, connection
 
+from .channels import Loop, pump_loops
 from .models import Peer
 from .outbox import claim, deliver, deliver_next, due_message_ids
 from .peering import refresh_peer
@@ -81,11 +82,26 @@ def _refresher(stop: threading.Event, interval_s: float) -> None:
         connection.close()
 
 
+def _guarded(name: str, loop: Loop, stop: threading.Event) -> None:
+    """Run a channel's loop; if it fails, log it and start it again (its work is in the database)."""
+    try:
+        while not stop.is_set():
+            try:
+                loop(stop)
+            except Exception:
+                log.exception("exchange pump: the %s loop failed; starting it again", name)
+                connection.close()
+                stop.wait(5)
+    finally:
+        connection.close()
+
+
 def run_pump(stop: threading.Event, *, senders: int, poll_s: float = 0.25,
              refresh_every_s: float = REFRESH_EVERY_S) -> None:
     """Deliver with ``senders`` threads until ``stop`` is set; returns once they have all finished.
 
-    Beside them, the peers' directories are read again every ``refresh_every_s`` (6 hours).
+    Beside them, the peers' directories are read again every ``refresh_every_s`` (6 hours), and the
+    other channels' loops run (``channels.pump_loops``: e-CMS posting and polling).
     """
     work: queue.Queue[int] = queue.Queue()
     threads = [threading.Thread(target=_sender, args=(stop, work), name=f"exchange-sender-{i}", daemon=True)
@@ -94,6 +110,8 @@ def run_pump(stop: threading.Event, *, senders: int, poll_s: float = 0.25,
                                     daemon=True))
     threads.append(threading.Thread(target=_refresher, args=(stop, refresh_every_s), name="exchange-directories",
                                     daemon=True))
+    threads += [threading.Thread(target=_guarded, args=(name, loop, stop), name=name, daemon=True)
+                for name, loop in pump_loops()]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -20,6 +20,7 @@ from saraban.documents.services import read_file
 from saraban.regulation.kinds import Secrecy
 from saraban.signatures.selectors import signed_pdf_of
 
+from .channels import channel_named
 from .delivery import OutgoingLetter
 from .dispatches import dispatch_failed, mirror_in_register, report_status
 from .models import Dispatch, DispatchStatus, MessageStatus, OutgoingMessage, ReceivedMessage
@@ -86,14 +87,21 @@ def enforce_reachable(letter: Letter, organisations: list[Organisation]) -> None
 
 def report_to_sender(
     *, dispatch_id: int | None, received_message_id: int | None, status: DispatchStatus, actor: Person,
-    receive_number: str = "", registered_on: dt.date | None = None, reason: str = "",
+    receive_number: str = "", registered_on: dt.date | None = None, reason: str = "", channel: str = "",
+    channel_ref: str = "",
 ) -> None:
     """Tell the sender what became of a received letter (received, registered, returned), by its channel.
 
     A letter sent within this deployment updates its dispatch at once; one from a peer queues a signed
-    receipt in the outbox, in the caller's transaction.
+    receipt in the outbox, in the caller's transaction; one that came by another system's channel
+    (e-CMS) is reported by that channel (its notifiers, queued in the caller's transaction too).
     """
-    if dispatch_id is not None:
+    if channel:
+        carrier = channel_named(channel)
+        if carrier is not None:
+            carrier.report(channel_ref, status, actor=actor, receive_number=receive_number,
+                           registered_on=registered_on, reason=reason)
+    elif dispatch_id is not None:
         report_status(Dispatch(pk=dispatch_id), status, receive_number=receive_number, reason=reason, actor=actor)
     elif received_message_id is not None:
         received = ReceivedMessage.objects.select_related("peer", "recipient").get(pk=received_message_id)

@@ -4,18 +4,19 @@
 - ``PeerTransport``: a recipient hosted by another Saraban deployment; a signed message is put in the
   outbox in the send transaction and ``outbox`` delivers it (``docs/exchange.md``).
 
-E-mail (the 2021 minimum channel) and the DGA e-CMS connector are later transports behind the
-same method. Every transport delivers an ``OutgoingLetter``; none hands over database rows.
+- a registered channel (``channels``): DGA e-CMS (``saraban.ecms``), later e-mail.
+
+ Every transport delivers an ``OutgoingLetter``; none hands over database rows.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from django.utils import timezone
-
+from .channels import channel_for
 from .delivery import Delivery, OutgoingLetter, deliver_to_inbox
-from .models import Dispatch, DispatchStatus
+from .dispatches import mark_in_transit
+from .models import Dispatch
 from .outbox import queue_letter
 
 
@@ -54,14 +55,18 @@ class PeerTransport:
 
     def deliver(self, dispatch: Dispatch, outgoing: OutgoingLetter) -> None:
         dispatch.message_id = queue_letter(dispatch, outgoing).message_id
-        Dispatch.objects.filter(pk=dispatch.pk).update(
-            status=DispatchStatus.SENDING, transport=self.name, status_at=timezone.now(),
-            message_id=dispatch.message_id,
-        )
+        mark_in_transit(dispatch, self.name)
 
 
 def transport_for(dispatch: Dispatch) -> Transport:
-    """The transport that carries ``dispatch``: by where its recipient is hosted."""
+    """The transport that carries ``dispatch``: by where its recipient is hosted.
+
+    A peer's organisation goes through the outbox; one reached by another system (DGA e-CMS, e-mail)
+    through that system's channel; any other is hosted here.
+    """
     if dispatch.recipient.home_deployment:
         return PeerTransport()
+    channel = channel_for(dispatch.recipient_id)
+    if channel is not None:
+        return channel
     return InternalTransport()

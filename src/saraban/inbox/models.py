@@ -37,6 +37,10 @@ class IncomingLetter(models.Model):
     received_message = models.OneToOneField(
         "exchange.ReceivedMessage", null=True, blank=True, on_delete=models.PROTECT, related_name="incoming"
     )
+    # The channel it came by when another system brought it (``exchange.channels``: "ecms"), and
+    # that channel's reference to it, for the reports back to the sender.
+    channel = models.CharField(max_length=20, blank=True, default="")
+    channel_ref = models.CharField(max_length=64, blank=True, default="")
     sender_name = models.CharField(max_length=500)  # จาก
     sender_organisation = models.ForeignKey(
         "directory.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

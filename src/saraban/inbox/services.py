@@ -79,6 +79,7 @@ def receive_electronic(delivery: Delivery) -> int:
         letter_date=delivery.date, subject=delivery.subject, addressed_to=delivery.addressed_to,
         urgency=delivery.urgency, secrecy=delivery.secrecy, original=original,
         enclosures=list(delivery.enclosures), delivered_at=delivery.delivered_at,
+        channel=delivery.channel, channel_ref=delivery.channel_ref,
     )
     _audit(incoming, "incoming.delivered", None, None, dispatch=delivery.dispatch_id,
            message=delivery.received_message_id)
@@ -91,8 +92,9 @@ def receive_electronic(delivery: Delivery) -> int:
 
 def _tell_sender(incoming: IncomingLetter, status: DispatchStatus, actor: Person, **details: object) -> None:
     """Report the letter's new state to its sender, whichever channel brought it (nothing for paper)."""
-    if incoming.dispatch_id or incoming.received_message_id:
+    if incoming.dispatch_id or incoming.received_message_id or incoming.channel:
         report_to_sender(dispatch_id=incoming.dispatch_id, received_message_id=incoming.received_message_id,
+                         channel=incoming.channel, channel_ref=incoming.channel_ref,
                          status=status, actor=actor, **details)  # type: ignore[arg-type]
 
 
