@@ -16,6 +16,7 @@ Everything a deployment configures comes from environment variables prefixed ``S
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import secrets
 from pathlib import Path
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "saraban.access",
     "saraban.signatures",
     "saraban.exchange",
+    "saraban.ecms",
     "saraban.inbox",
     "saraban.rendering",
     "saraban.web",
@@ -247,6 +249,22 @@ def _env_int(name: str, default: int, *, high: int = 10**6) -> int:
     return int(configured)
 
 
+def _env_codes(name: str) -> dict[str, str]:
+    """A JSON object of code strings from the environment ({} when unset); a bad value stops the start-up, named."""
+    configured = os.environ.get(name, "").strip()
+    if not configured:
+        return {}
+    try:
+        codes = json.loads(configured)
+    except ValueError:
+        codes = None
+    if not isinstance(codes, dict) or not all(isinstance(v, str) for v in codes.values()):
+        raise ImproperlyConfigured(
+            f'{name} ต้องเป็น JSON เช่น {{"normal": "001"}} / must be a JSON object of codes, e.g. {{"normal": "001"}}'
+        )
+    return codes
+
+
 def _trusted_proxies() -> list[str]:
     """``SARABAN_TRUSTED_PROXIES``: the reverse proxies' addresses or networks (comma-separated)."""
     entries = [e.strip() for e in os.environ.get("SARABAN_TRUSTED_PROXIES", "").split(",") if e.strip()]
@@ -338,4 +356,15 @@ SARABAN_EXCHANGE = {
     "senders": max(1, _env_int("SARABAN_EXCHANGE_SENDERS", 4, high=64)),  # parallel deliveries per pump
     "timeout_s": max(1, _env_int("SARABAN_EXCHANGE_TIMEOUT_S", 30, high=600)),
     "allow_http": os.environ.get("SARABAN_EXCHANGE_ALLOW_HTTP", "") == "1",  # loopback is always allowed
+}
+
+# ---- DGA e-CMS (saraban.ecms): how often each organisation's node is polled, the retry window and the
+# timeout of a SOAP call. The SecretCode/SpeedCode lists are unconfirmed [M]: JSON objects
+# {"normal": "001", ...} in SARABAN_ECMS_SECRET_CODES / SARABAN_ECMS_SPEED_CODES are laid over the defaults.
+SARABAN_ECMS = {
+    "poll_s": max(1, _env_int("SARABAN_ECMS_POLL_S", 60, high=86_400)),
+    "retry_days": _env_int("SARABAN_ECMS_RETRY_DAYS", 3, high=60),
+    "timeout_s": max(1, _env_int("SARABAN_ECMS_TIMEOUT_S", 60, high=600)),
+    "secret_codes": _env_codes("SARABAN_ECMS_SECRET_CODES"),
+    "speed_codes": _env_codes("SARABAN_ECMS_SPEED_CODES"),
 }
