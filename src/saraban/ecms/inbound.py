@@ -231,13 +231,13 @@ def _accept_id_disputed(item: EcmsInbound, notifier: Notifier) -> None:
     item.detail = f"ผู้ส่งแจ้งว่าเลขรับ {notifier.accept_id} ไม่ถูกต้อง / the sender disputes AcceptID {notifier.accept_id}"
 
 
-def poll_due() -> int:
-    """Poll every active connection whose turn has come (``SARABAN_ECMS_POLL_S``); items taken."""
+def poll_due(*, force: bool = False) -> int:
+    """Poll every active connection whose turn has come (``SARABAN_ECMS_POLL_S``; all with ``force``)."""
     now = timezone.now()
     every = dt.timedelta(seconds=int(settings.SARABAN_ECMS["poll_s"]))
     taken = 0
     for connection in EcmsConnection.objects.filter(is_active=True):
-        if connection.last_polled_at is None or connection.last_polled_at + every <= now:
+        if force or connection.last_polled_at is None or connection.last_polled_at + every <= now:
             taken += poll(connection)
     return taken
 

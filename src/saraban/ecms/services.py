@@ -21,7 +21,7 @@ from saraban.exchange.delivery import OutgoingLetter
 from saraban.exchange.dispatches import restart_dispatch
 from saraban.exchange.models import Dispatch, DispatchStatus
 
-from .client import call
+from .client import NodeError, call
 from .messages import Organization, ministry_list_request, new_message_id, organization_list_request
 from .models import EcmsConnection, EcmsOrganisation, EcmsOutbound, OutboundKind, OutboundStatus
 from .outbound import queue_letter, queue_sender_notifier
@@ -50,6 +50,12 @@ def connect(organisation: Organisation, *, endpoint: str, ministry_id: str, depa
                       "Give the e-CMS ministry and department ids")
     if organisation.home_deployment:
         raise _refuse("organisation", "remote", "หน่วยงานนี้อยู่ในระบบอื่น", "This organisation is hosted elsewhere")
+    other = EcmsConnection.objects.filter(department_id=department_id.strip()).exclude(
+        organisation=organisation).select_related("organisation").first()
+    if other is not None:
+        raise _refuse("department_id", "taken",
+                      f"รหัสกรม {department_id.strip()} เป็นของ {other.organisation.name_th} แล้ว",
+                      f"Department id {department_id.strip()} is already {other.organisation.name_th}'s")
     with transaction.atomic():
         connection, _ = EcmsConnection.objects.update_or_create(
             organisation=organisation,
@@ -62,16 +68,34 @@ def connect(organisation: Organisation, *, endpoint: str, ministry_id: str, depa
     return connection
 
 
-def refresh_directory(connection: EcmsConnection) -> tuple[int, int]:
+def set_active(connection: EcmsConnection, active: bool, *, actor: Person | None) -> EcmsConnection:
+    """Suspend (nothing is posted or polled) or resume an organisation's e-CMS account, audited."""
+    _admin_of(actor, connection.organisation_id)
+    with transaction.atomic():
+        before = {"is_active": connection.is_active}
+        connection.is_active = active
+        connection.save(update_fields=["is_active"])
+        record_event("ecms.resumed" if active else "ecms.suspended", object_type="ecms_connection",
+                     object_id=connection.pk, organisation_id=connection.organisation_id, actor=actor, before=before,
+                     after={"is_active": active})
+    return connection
+
+
+def refresh_directory(connection: EcmsConnection, *, actor: Person | None = None) -> tuple[int, int]:
     """Read the e-CMS directory from ``connection``'s node (GetOrganizationList); (new, updated) agencies.
 
-    Matches that an administrator made stay; our own organisation is matched to its own entry.
+    Matches that an administrator made stay; our own organisation is matched to its own entry. A node
+    that cannot answer raises ``NodeError``, and its words stay on the connection (``last_error``).
     """
-    ministries = {m.ministry_id: m.th_name for m in
-                  call(connection.endpoint, ministry_list_request(message_id=new_message_id(),
-                                                                  to=connection.endpoint)).ministries}
-    listed = call(connection.endpoint, organization_list_request(message_id=new_message_id(),
-                                                                 to=connection.endpoint)).organizations
+    try:
+        ministries = {m.ministry_id: m.th_name for m in
+                      call(connection.endpoint, ministry_list_request(message_id=new_message_id(),
+                                                                      to=connection.endpoint)).ministries}
+        listed = call(connection.endpoint, organization_list_request(message_id=new_message_id(),
+                                                                     to=connection.endpoint)).organizations
+    except NodeError as error:
+        EcmsConnection.objects.filter(pk=connection.pk).update(last_error=error.words[:2000])
+        raise
     new = updated = 0
     now = timezone.now()
     with transaction.atomic():
@@ -80,6 +104,9 @@ def refresh_directory(connection: EcmsConnection) -> tuple[int, int]:
             new, updated = new + new_row, updated + (not new_row)
         EcmsOrganisation.objects.filter(organization_id=connection.department_id, organisation__isnull=True).update(
             organisation=connection.organisation)
+        record_event("ecms.directory_refreshed", object_type="ecms_connection", object_id=connection.pk,
+                     organisation_id=connection.organisation_id, actor=actor,
+                     detail={"new": new, "updated": updated, "listed": len(listed)})
     return new, updated
 
 

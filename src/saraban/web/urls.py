@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from .views import auth, directory, home, language, network, pki, registers, verify
+from .views import auth, directory, ecms, home, language, network, pki, registers, verify
 
 urlpatterns = [
     path("verify", verify.verify, name="verify"),  # the address printed in the letters' QR codes
@@ -27,5 +27,11 @@ urlpatterns = [
     path("network/queue/<int:pk>/cancel/", network.queue_cancel, name="network-cancel"),
     path("network/peers/", network.peer_list, name="network-peers"),
     path("network/peers/<int:pk>/<str:action>/", network.peer_action, name="network-peer-action"),
+    path("network/ecms/", ecms.ecms_page, name="network-ecms"),
+    path("network/ecms/connections/<int:pk>/refresh/", ecms.refresh, name="network-ecms-refresh"),
+    path("network/ecms/connections/<int:pk>/<str:action>/", ecms.switch, name="network-ecms-switch"),
+    path("network/ecms/agencies/<int:pk>/<str:action>/", ecms.agency_action, name="network-ecms-agency"),
+    path("network/ecms/dispatch/<int:pk>/resend/", ecms.dispatch_resend, name="network-ecms-resend"),
+    path("network/ecms/dispatch/<int:pk>/dispute/", ecms.dispatch_dispute, name="network-ecms-dispute"),
     path("", include("saraban.web.urls_workflow")),
 ]

@@ -1,7 +1,9 @@
 """เครือข่าย: the exchange as people see it: the outbox queue for the registry, the peers for administrators.
 
 - ``/network/queue/``: the registry's messages to other deployments: waiting, retrying (with the
-  last error), given up, refused; "ส่งอีกครั้ง" (send again) and "ยกเลิก" (cancel).
+  last error), given up, refused; "ส่งอีกครั้ง" (send again) and "ยกเลิก" (cancel). Below them
+  "ส่งทาง e-CMS": the e-CMS outbox (letters and notifiers) and the polled items that went wrong,
+  with "ถอนและส่งใหม่" and "แจ้งเลขรับไม่ถูกต้อง" (``views.ecms``).
 - ``/network/peers/``: the pinned peers; a system administrator adds one (the fingerprint is shown
   to confirm before it is pinned), refreshes its directory, suspends or resumes it.
 """
@@ -19,6 +21,8 @@ from saraban.access.policy import organisations_with_role
 from saraban.core.errors import SarabanError
 from saraban.correspondence.permissions import REGISTRY
 from saraban.directory.models import Person
+from saraban.ecms.models import EcmsConnection, EcmsOrganisation, OutboundKind
+from saraban.ecms.selectors import inbound_problems, outbound_of
 from saraban.exchange.directory_document import format_fingerprint
 from saraban.exchange.identity import deployment_identity
 from saraban.exchange.models import MessageStatus, OutgoingMessage, Peer, RemoteOrganisation
@@ -27,6 +31,7 @@ from saraban.exchange.selectors import outbox_of, peers
 from saraban.exchange.services import cancel, send_again
 from saraban.web.i18n import text
 from saraban.web.views.directory import is_sys_admin
+from saraban.web.views.ecms import words_in
 
 QUEUE_ROWS = 50
 # The filters of the queue page: waiting covers first attempts and retries alike.
@@ -65,8 +70,50 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "web/network/queue.html", {
         "rows": rows, "show": chosen,
         "counts": {key: sum(counts.get(s, 0) for s in statuses) for key, statuses in QUEUE_FILTERS.items()},
-        "limit": QUEUE_ROWS,
+        "limit": QUEUE_ROWS, **_ecms_queue(request, organisations),
     })
+
+
+# What each e-CMS notifier says, for the queue page (the node's names are English CamelCase).
+NOTIFIER_WORDS = {
+    "ReceiveLetterNotifier": ("แจ้งว่าได้รับหนังสือแล้ว", "Letter received"),
+    "AcceptLetterNotifier": ("แจ้งเลขรับ", "Receipt number"),
+    "RejectLetterNotifier": ("แจ้งส่งคืนหนังสือ", "Letter returned"),
+    "InvalidLetterNotifier": ("แจ้งว่าหนังสือไม่สมบูรณ์", "Letter defective"),
+    "InvalidAcceptIDNotifier": ("แจ้งว่าเลขรับไม่ถูกต้อง", "Receipt number wrong"),
+}
+
+
+def _ecms_queue(request: HttpRequest, organisations: set[int]) -> dict[str, object]:
+    """ส่งทาง e-CMS: the latest rows of the organisations' e-CMS outbox, and polled items that went wrong."""
+    rows = list(outbound_of(organisations).select_related("inbound")[:QUEUE_ROWS])
+    problems = list(inbound_problems(organisations)[:QUEUE_ROWS])
+    departments = {r.receiver_department for r in rows} | {r.inbound.sender_department for r in rows if r.inbound}
+    departments |= {p.sender_department for p in problems}
+    names = dict(EcmsOrganisation.objects.filter(organization_id__in=departments - {""})
+                 .values_list("organization_id", "th_name"))
+    latest: set[int] = set()  # the newest letter row of each dispatch: the one its buttons act on
+    seen: set[int] = set()
+    for row in rows:
+        if row.kind == OutboundKind.LETTER and row.dispatch_id and row.dispatch_id not in seen:
+            seen.add(row.dispatch_id)
+            latest.add(row.pk)
+    ecms_rows = []
+    for row in rows:
+        to = row.inbound.sender_department if row.inbound else row.receiver_department
+        ecms_rows.append({
+            "row": row, "to_id": to, "to_name": names.get(to, ""),
+            "notifier": NOTIFIER_WORDS.get(row.notifier_kind, (row.notifier_kind, row.notifier_kind)),
+            "actions": row.pk in latest, "error": words_in(request, row.last_error),
+        })
+    return {
+        "ecms_shown": bool(rows or problems)
+        or EcmsConnection.objects.filter(organisation_id__in=organisations).exists(),
+        "ecms_rows": ecms_rows,
+        "ecms_problems": [{"item": p, "from_name": names.get(p.sender_department, ""),
+                           "notifier": NOTIFIER_WORDS.get(p.kind, (p.kind, p.kind)),
+                           "detail": words_in(request, p.detail)} for p in problems],
+    }
 
 
 def _queue_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
