@@ -20,6 +20,7 @@ import json
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -361,7 +362,7 @@ SARABAN_EXCHANGE = {
 # ---- DGA e-CMS (saraban.ecms): how often each organisation's node is polled, the retry window and the
 # timeout of a SOAP call. The SecretCode/SpeedCode lists are unconfirmed [M]: JSON objects
 # {"normal": "001", ...} in SARABAN_ECMS_SECRET_CODES / SARABAN_ECMS_SPEED_CODES are laid over the defaults.
-SARABAN_ECMS = {
+SARABAN_ECMS: dict[str, Any] = {
     "poll_s": max(1, _env_int("SARABAN_ECMS_POLL_S", 60, high=86_400)),
     "retry_days": _env_int("SARABAN_ECMS_RETRY_DAYS", 3, high=60),
     "timeout_s": max(1, _env_int("SARABAN_ECMS_TIMEOUT_S", 60, high=600)),
