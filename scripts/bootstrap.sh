@@ -7,8 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages: poppler-utils (pdftotext/pdftoppm for PDF checks), qpdf (PDF structure checks),
-# softhsm2 (the PKCS#11 token that holds organisation seal keys on a server without an HSM).
-SYSTEM_PACKAGES=(poppler-utils qpdf softhsm2)
+# softhsm2 (the PKCS#11 token that holds organisation seal keys on a server without an HSM),
+# dovecot-imapd (the e-mail channel's tests start their own IMAP server on loopback, with a config of
+# their own; no system-wide dovecot is started, see the install below).
+SYSTEM_PACKAGES=(poppler-utils qpdf softhsm2 dovecot-imapd)
 # The test suite drives Debian's Chromium with Playwright (no browser download), runs a deployment
 # 10 minutes ahead with libfaketime, and reads exchange envelopes with unzip and openssl.
 if [[ "${SARABAN_WITH_BROWSER:-0}" == 1 ]]; then
@@ -23,7 +25,22 @@ if (( ${#missing[@]} )); then
   echo "saraban: installing system packages: ${missing[*]}"
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   $SUDO apt-get update -qq
+  # A package's postinst must not start a system service (dovecot would take ports 143/993): while
+  # installing, a policy-rc.d that answers 101 ("action forbidden") tells invoke-rc.d and
+  # deb-systemd-invoke not to start anything. One already there (as in containers) is left alone.
+  policy_rc=""
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    policy_rc=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy_rc" >/dev/null
+    $SUDO chmod 755 "$policy_rc"
+    trap '$SUDO rm -f "$policy_rc"' EXIT
+  fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [[ -n $policy_rc ]]; then $SUDO rm -f "$policy_rc"; trap - EXIT; fi
+  # Nor should it start at the next boot: the tests run their own dovecot, and nothing else needs one.
+  if [[ " ${missing[*]} " == *" dovecot-imapd "* ]] && [[ -d /run/systemd/system ]]; then
+    $SUDO systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true
+  fi
 fi
 
 # Python >= 3.12: the first of python3.13, python3.12, python3 (or a pyenv install) that runs.

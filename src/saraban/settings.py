@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "saraban.signatures",
     "saraban.exchange",
     "saraban.ecms",
+    "saraban.mail",
     "saraban.inbox",
     "saraban.rendering",
     "saraban.web",
@@ -369,3 +370,16 @@ SARABAN_ECMS: dict[str, Any] = {
     "secret_codes": _env_codes("SARABAN_ECMS_SECRET_CODES"),
     "speed_codes": _env_codes("SARABAN_ECMS_SPEED_CODES"),
 }
+
+# ---- The central e-mail channel (saraban.mail; 2021 amendment, ภาคผนวก 7): how often each organisation's
+# mailbox is read (the Regulation asks for at least twice a day), the retry window and SMTP/IMAP timeout,
+# the largest message taken into the inbox (larger ones are quarantined, left in the mailbox).
+SARABAN_MAIL: dict[str, Any] = {
+    "poll_s": max(1, _env_int("SARABAN_MAIL_POLL_S", 300, high=43_200)),
+    "retry_days": _env_int("SARABAN_MAIL_RETRY_DAYS", 3, high=60),
+    "timeout_s": max(1, _env_int("SARABAN_MAIL_TIMEOUT_S", 60, high=600)),
+    "max_message_bytes": _env_int("SARABAN_MAIL_MAX_MESSAGE_MB", 25, high=1024) * 1024 * 1024,
+}
+# Secrets kept in the database (mail passwords, DKIM keys) are sealed under a key derived from this
+# (unset: from SECRET_KEY); see saraban.core.secrets.
+SARABAN_SECRETS_KEY = os.environ.get("SARABAN_SECRETS_KEY", "")

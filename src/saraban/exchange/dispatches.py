@@ -85,6 +85,28 @@ def restart_dispatch(dispatch_id: int, *, actor: Person | None, why: str) -> boo
     return True
 
 
+def report_undelivered(dispatch_id: int, reason: str) -> None:
+    """A letter a mail server had accepted came back (an e-mail bounce): ส่งไม่สำเร็จ, with why.
+
+    The other move against the forward-only rule: "delivered" by e-mail only meant a mail server took
+    the message. A dispatch the recipient has since acted on (registered, returned) stays as it is.
+    """
+    with transaction.atomic():
+        dispatch = Dispatch.objects.select_for_update().get(pk=dispatch_id)
+        if dispatch.status not in (DispatchStatus.SENDING, DispatchStatus.DELIVERED):
+            return
+        before = {"status": dispatch.status}
+        dispatch.status, dispatch.status_at = DispatchStatus.FAILED, timezone.now()
+        dispatch.returned_reason = reason[:1000]
+        dispatch.save()
+        letter = Letter.objects.get(pk=dispatch.letter_id)
+        record_event(
+            "dispatch.status", object_type="dispatch", object_id=dispatch.pk, organisation_id=letter.organisation_id,
+            actor=None, before=before, after={"status": dispatch.status}, detail={"reason": reason[:1000]},
+        )
+        mirror_in_register(letter)
+
+
 def dispatch_reached(dispatch_id: int) -> None:
     """The peer stored the letter (its signed receipt ``delivered``): ส่งถึงแล้ว."""
     report_status(Dispatch(pk=dispatch_id), DispatchStatus.DELIVERED, actor=None)
