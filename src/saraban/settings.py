@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "saraban.ecms",
     "saraban.mail",
     "saraban.inbox",
+    "saraban.search",
     "saraban.rendering",
     "saraban.web",
     "saraban.api",

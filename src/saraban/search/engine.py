@@ -1,0 +1,238 @@
+"""Searching the index: candidates by trigram index, then exactly the letters the person may open.
+
+1. **Candidates.** Every term must be found (any of its forms) in an entry's folded text: SQLite's
+   FTS5 trigram ``MATCH`` (a quoted string matches as a substring) or PostgreSQL's ``LIKE '%…%'``
+   served by the ``pg_trgm`` GIN index. A term shorter than three characters cannot use a trigram
+   index and is checked on the rows the others found (or, alone, by a scan that stops at a page).
+   Newest first (entry ids follow the letters' age), or hits in the number, subject or parties first.
+   The filters (dates, type, status, urgency, unit, register, attachment) are conditions on the entry,
+   and so are the organisations the person works in: another organisation's letter is never a
+   candidate.
+2. **Access.** Candidates go through the very querysets the letter pages use
+   (``letters_visible_to``, ``incoming_visible_to``), in batches, until a page is full: secrecy
+   grants, units and participants apply exactly as there.
+
+No hit is counted beyond the page: the page says whether there are more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Q
+
+from saraban.access.policy import organisations_of
+from saraban.correspondence.selectors import letters_visible_to
+from saraban.directory.models import Person
+from saraban.inbox.selectors import incoming_visible_to
+
+from .models import SearchEntry, SpellingVariant
+from .normalize import passage_pattern
+from .query import Query, parse
+
+PAGE = 20
+BATCH = 200
+MAX_CANDIDATES = 5_000  # looked through for one page; past them the person is asked to narrow the search
+PASSAGE_CHARS = 160
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the results are narrowed to, besides the words (all optional)."""
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    kind: str = ""  # out | in
+    letter_type: str = ""
+    status: str = ""
+    urgency: str = ""
+    unit: str = ""  # part of the owning or assigned unit's name
+    book: int | None = None
+    has_attachment: bool | None = None
+
+    def q(self) -> Q:
+        """The filters as conditions on ``SearchEntry``."""
+        found = Q()
+        if self.date_from:
+            found &= Q(date__gte=self.date_from)
+        if self.date_to:
+            found &= Q(date__lte=self.date_to)
+        for field in ("kind", "letter_type", "status", "urgency"):
+            if getattr(self, field):
+                found &= Q(**{field: getattr(self, field)})
+        if self.unit:
+            found &= Q(unit__icontains=self.unit)
+        if self.book is not None:
+            found &= Q(book=self.book)
+        if self.has_attachment is not None:
+            found &= Q(has_attachment=self.has_attachment)
+        return found
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A piece of the letter's text around the first hit: before, the hit, after (escaped by the template)."""
+
+    before: str
+    hit: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One letter found."""
+
+    entry: SearchEntry
+    passage: Passage | None
+
+    @property
+    def url(self) -> str:
+        """The letter's page."""
+        return f"/letters/{self.entry.object_id}/" if self.entry.kind == "out" else \
+            f"/inbox/{self.entry.object_id}/"
+
+
+@dataclass(frozen=True)
+class Results:
+    """A page of hits, and whether there are more after it (never a count)."""
+
+    hits: list[Hit]
+    page: int
+    has_more: bool
+    narrow: bool = False  # so many candidates the person could not see that the search stopped: narrow it
+
+
+def variant_sets() -> list[tuple[str, ...]]:
+    """The editable variant spellings, grouped."""
+    groups: dict[str, list[str]] = {}
+    for spelling, group in SpellingVariant.objects.values_list("spelling", "group"):
+        groups.setdefault(group, []).append(spelling)
+    return [tuple(spellings) for spellings in groups.values() if len(spellings) > 1]
+
+
+def _fts_quote(form: str) -> str:
+    return '"' + form.replace('"', '""') + '"'
+
+
+def _like(form: str) -> str:
+    return "%" + form.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _candidate_sql(query: Query, scope: Q, *, relevance: bool) -> tuple[str, list[object]]:
+    """SQL selecting candidate entry ids in order, with ``LIMIT %s OFFSET %s`` left to fill."""
+    base = SearchEntry.objects.filter(scope).values("id")
+    where_sql, where_params = base.query.get_compiler(connection=connection).compile(base.query.where) \
+        if base.query.where else ("", [])
+    params: list[object] = list(where_params)
+    conditions = [where_sql] if where_sql else []
+    table = SearchEntry._meta.db_table
+    join = ""
+    indexed = [t for t in query.terms if min(len(f) for f in t.forms) >= 3]
+    checked = [t for t in query.terms if t not in indexed]
+    if connection.vendor == "sqlite" and indexed:
+        join = f" JOIN {table}_fts ON {table}_fts.rowid = {table}.id"
+        conditions.append(f"{table}_fts MATCH %s")
+        params.append(" AND ".join("(" + " OR ".join(_fts_quote(f) for f in t.forms) + ")" for t in indexed))
+    else:
+        checked = list(query.terms)
+    for term in checked:
+        if connection.vendor == "sqlite":
+            conditions.append("(" + " OR ".join(f"instr({table}.text, %s) > 0" for _ in term.forms) + ")")
+            params.extend(term.forms)
+        else:
+            conditions.append("(" + " OR ".join(f"{table}.text LIKE %s" for _ in term.forms) + ")")
+            params.extend(_like(f) for f in term.forms)
+    order = f"{table}.id DESC"
+    if relevance:
+        scored = " + ".join(
+            "(CASE WHEN " + " OR ".join(
+                (f"instr({table}.title, %s) > 0" if connection.vendor == "sqlite" else f"{table}.title LIKE %s")
+                for _ in term.forms) + " THEN 1 ELSE 0 END)" for term in query.terms)
+        order = f"({scored}) DESC, {order}"
+        for term in query.terms:
+            params.extend(term.forms if connection.vendor == "sqlite" else [_like(f) for f in term.forms])
+    where = " AND ".join(f"({c})" for c in conditions) or "1=1"
+    return f"SELECT {table}.id FROM {table}{join} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s", params
+
+
+def candidates(query: Query, scope: Q, *, relevance: bool = False, batch: int = BATCH) -> Iterator[list[int]]:
+    """Candidate entry ids in order, a batch at a time."""
+    sql, params = _candidate_sql(query, scope, relevance=relevance)
+    offset = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, batch, offset])  # type: ignore[list-item]
+            ids = [row[0] for row in cursor.fetchall()]
+        if ids:
+            yield ids
+        if len(ids) < batch:
+            return
+        offset += batch
+
+
+def _scope(person: Person, filters: Filters) -> Q:
+    """The person's organisations (and letters elsewhere they take part in) and the filters."""
+    mine = organisations_of(person)
+    elsewhere_out = list(letters_visible_to(person).exclude(organisation_id__in=mine)
+                         .values_list("pk", flat=True)[:1000])
+    elsewhere_in = list(incoming_visible_to(person).exclude(organisation_id__in=mine)
+                        .values_list("pk", flat=True)[:1000])
+    reach = Q(organisation_id__in=mine)
+    if elsewhere_out:
+        reach |= Q(kind="out", object_id__in=elsewhere_out)
+    if elsewhere_in:
+        reach |= Q(kind="in", object_id__in=elsewhere_in)
+    return reach & filters.q()
+
+
+def _visible(person: Person, entries: list[SearchEntry]) -> list[SearchEntry]:
+    out = {e.object_id for e in entries if e.kind == "out"}
+    inn = {e.object_id for e in entries if e.kind == "in"}
+    may_out = set(letters_visible_to(person).filter(pk__in=out).values_list("pk", flat=True)) if out else set()
+    may_in = set(incoming_visible_to(person).filter(pk__in=inn).values_list("pk", flat=True)) if inn else set()
+    return [e for e in entries if (e.object_id in may_out if e.kind == "out" else e.object_id in may_in)]
+
+
+def passage(entry: SearchEntry, query: Query) -> Passage | None:
+    """The first hit of a term in the letter's text, with some text around it."""
+    for term in query.terms:
+        for form in term.forms:
+            found = passage_pattern(form).search(entry.display)
+            if found:
+                start, end = found.span()
+                room = max(0, (PASSAGE_CHARS - (end - start)) // 2)
+                before = entry.display[max(0, start - room):start]
+                after = entry.display[end:end + room]
+                return Passage(("…" if start > room else "") + before.replace("\n", " "), found.group(0),
+                               after.replace("\n", " ") + ("…" if end + room < len(entry.display) else ""))
+    return None
+
+
+def search(person: Person, text: str, *, filters: Filters | None = None, page: int = 1,
+           relevance: bool = False) -> Results:
+    """A page of the letters ``person`` may open that hold every term of ``text`` (``ValidationFailed``
+    for an empty or too long search)."""
+    query = parse(text, variant_sets=variant_sets())
+    scope = _scope(person, filters or Filters())
+    wanted_from, wanted = (max(page, 1) - 1) * PAGE, PAGE + 1
+    seen, looked = [], 0
+    for ids in candidates(query, scope, relevance=relevance):
+        by_id = SearchEntry.objects.in_bulk(ids)
+        entries = [by_id[i] for i in ids if i in by_id]
+        seen.extend(_visible(person, entries))
+        looked += len(ids)
+        if len(seen) >= wanted_from + wanted:
+            break
+        if looked >= MAX_CANDIDATES:
+            return Results([Hit(e, passage(e, query)) for e in seen[wanted_from:wanted_from + PAGE]], page,
+                           has_more=False, narrow=True)
+    chosen = seen[wanted_from:wanted_from + wanted]
+    return Results([Hit(e, passage(e, query)) for e in chosen[:PAGE]], page, has_more=len(chosen) > PAGE)
+
+
+def matching_ids(query: Query, scope: Q | None = None) -> list[int]:
+    """Every entry id holding the query's terms, newest first, access not applied (benchmarks, tests)."""
+    return [i for ids in candidates(query, scope or Q(), batch=10_000) for i in ids]
