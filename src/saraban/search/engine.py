@@ -129,11 +129,14 @@ def _candidate_sql(query: Query, scope: Q, *, relevance: bool) -> tuple[str, lis
     params: list[object] = list(where_params)
     conditions = [where_sql] if where_sql else []
     table = SearchEntry._meta.db_table
-    join = ""
+    source, order_column = table, f"{table}.id"
     indexed = [t for t in query.terms if min(len(f) for f in t.forms) >= 3]
     checked = [t for t in query.terms if t not in indexed]
     if connection.vendor == "sqlite" and indexed:
-        join = f" JOIN {table}_fts ON {table}_fts.rowid = {table}.id"
+        # The FTS table drives (CROSS JOIN keeps it the outer loop), newest first by its own rowid, so a
+        # page of a common word stops early instead of sorting every hit.
+        source = f"{table}_fts CROSS JOIN {table} ON {table}.id = {table}_fts.rowid"
+        order_column = f"{table}_fts.rowid"
         conditions.append(f"{table}_fts MATCH %s")
         params.append(" AND ".join("(" + " OR ".join(_fts_quote(f) for f in t.forms) + ")" for t in indexed))
     else:
@@ -145,7 +148,7 @@ def _candidate_sql(query: Query, scope: Q, *, relevance: bool) -> tuple[str, lis
         else:
             conditions.append("(" + " OR ".join(f"{table}.text LIKE %s" for _ in term.forms) + ")")
             params.extend(_like(f) for f in term.forms)
-    order = f"{table}.id DESC"
+    order = f"{order_column} DESC"
     if relevance:
         scored = " + ".join(
             "(CASE WHEN " + " OR ".join(
@@ -155,7 +158,7 @@ def _candidate_sql(query: Query, scope: Q, *, relevance: bool) -> tuple[str, lis
         for term in query.terms:
             params.extend(term.forms if connection.vendor == "sqlite" else [_like(f) for f in term.forms])
     where = " AND ".join(f"({c})" for c in conditions) or "1=1"
-    return f"SELECT {table}.id FROM {table}{join} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s", params
+    return f"SELECT {table}.id FROM {source} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s", params
 
 
 def candidates(query: Query, scope: Q, *, relevance: bool = False, batch: int = BATCH) -> Iterator[list[int]]:
