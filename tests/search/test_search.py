@@ -169,3 +169,13 @@ def test_fold() -> None:
     assert fold("นร ๐๑๐๕.๐๔/๑") == "นร0105.04/1"
     assert fold("สำนักงาน") == fold("ส\u0e4d\u0e32นักงาน")
     assert fold("Saraban  ABC") == "sarabanabc"
+
+
+def test_newest_first_across_id_windows(agency: Organisation, clerk: Person, monkeypatch: Any) -> None:
+    from saraban.search import engine
+
+    letters = [_letter(agency, clerk, subject=f"ประกาศรับสมัครงานครั้งที่ {i}") for i in range(30)]
+    monkeypatch.setattr(engine, "WINDOWS", (4, 7))  # windows of 4 and 7 ids, then the rest
+    assert engine._windows(30) == [(26, 30), (19, 26), (0, 19)]
+    seen = [h.entry.object_id for page in (1, 2) for h in search(clerk, "รับสมัครงาน", page=page).hits]
+    assert seen == [letter.pk for letter in letters[::-1]]
