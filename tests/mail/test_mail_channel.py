@@ -273,3 +273,14 @@ def test_passwords_and_keys_are_never_stored_in_clear(account: MailAccount) -> N
     assert rows and MAILBOX_PASSWORD not in repr(rows)
     assert MAILBOX_PASSWORD not in repr(events)
     assert account.smtp_password_sealed.startswith("v1:")
+
+
+def test_a_refused_login_is_shown_in_words(agency: Organisation, mail: MailServers) -> None:
+    mail.add_mailbox(OURS, MAILBOX_PASSWORD)
+    account = configure(agency, MailSettings(
+        address=OURS, smtp_host=mail.smtp_host, smtp_port=mail.smtp_port, smtp_security="none",
+        imap_host=mail.imap_host, imap_port=mail.imap_port, imap_security="none", imap_username=OURS,
+        imap_password="not-the-password"), actor=None)
+    assert poll_due(force=True) == 0
+    account.refresh_from_db()
+    assert "รหัสผ่านไม่ถูกต้อง" in account.last_error and "b'" not in account.last_error

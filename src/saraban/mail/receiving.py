@@ -77,7 +77,10 @@ def poll(account: MailAccount) -> int:
             with contextlib.suppress(imaplib.IMAP4.error, OSError):
                 client.logout()
     except (imaplib.IMAP4.error, OSError, MailboxTrouble) as exc:
-        words = f"อ่านกล่องอีเมลกลางไม่ได้ / the central mailbox cannot be read: {type(exc).__name__}: {exc}"
+        said = " ".join(a.decode(errors="replace") if isinstance(a, bytes) else str(a) for a in exc.args) or str(exc)
+        if isinstance(exc, imaplib.IMAP4.error) and "AUTHENTICATIONFAILED" in said.upper():
+            said = f"ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง / the user name or password was refused ({said})"
+        words = f"อ่านกล่องอีเมลกลางไม่ได้ / the central mailbox cannot be read: {said}"
         MailAccount.objects.filter(pk=account.pk).update(last_polled_at=timezone.now(), last_error=words[:2000])
         return taken
     MailAccount.objects.filter(pk=account.pk).update(last_polled_at=timezone.now(), last_error="")

@@ -1,4 +1,5 @@
-"""Writes of the e-mail channel: an organisation's central mailbox account (secrets sealed), suspending it."""
+"""Writes of the e-mail channel: an organisation's central mailbox account (secrets sealed), suspending it,
+sending a letter's e-mail again."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ from saraban.access.policy import has_role
 from saraban.audit.services import record_event
 from saraban.core.errors import FieldProblem, ValidationFailed
 from saraban.core.secrets import seal
+from saraban.correspondence.permissions import REGISTRY
 from saraban.directory.models import Organisation, Person, Role
+from saraban.documents.services import read_file
+from saraban.exchange.delivery import OutgoingLetter
+from saraban.exchange.dispatches import restart_dispatch
 
 from .composing import DKIM_PURPOSE
-from .models import MailAccount, Security
+from .models import MailAccount, MailOutbound, OutboundStatus, Security
 from .receiving import IMAP_PASSWORD
-from .sending import SMTP_PASSWORD
+from .sending import SMTP_PASSWORD, queue_letter
 
 
 @dataclass(frozen=True)
@@ -107,3 +112,28 @@ def set_active(account: MailAccount, active: bool, *, actor: Person | None) -> M
         record_event("mail.resumed" if active else "mail.suspended", object_type="mail_account", object_id=account.pk,
                      organisation_id=account.organisation_id, actor=actor, before=before, after={"is_active": active})
     return account
+
+
+def send_again(row: MailOutbound, *, actor: Person) -> MailOutbound:
+    """ส่งอีกครั้ง: a letter's e-mail that was refused, bounced or given up goes again (a new message)."""
+    with transaction.atomic():
+        row = MailOutbound.objects.select_for_update().select_related("account", "dispatch__letter").get(pk=row.pk)
+        if row.dispatch is None:
+            raise ValidationFailed([FieldProblem("message", "not_letter", "ส่งอีกครั้งได้เฉพาะหนังสือ",
+                                                 "Only a letter can be sent again")])
+        letter = row.dispatch.letter
+        if not has_role(actor, letter.organisation_id, *REGISTRY):
+            raise ValidationFailed([FieldProblem("message", "forbidden", "เฉพาะงานสารบรรณของหน่วยงานผู้ส่ง",
+                                                 "Only the sending organisation's registry")])
+        if row.status not in (OutboundStatus.REFUSED, OutboundStatus.BOUNCED, OutboundStatus.GIVEN_UP):
+            raise ValidationFailed([FieldProblem("message", "wrong_state",
+                                                 "ส่งอีกครั้งได้เฉพาะอีเมลที่ส่งไม่สำเร็จหรือตีกลับ",
+                                                 "Only a refused, bounced or given-up e-mail can be sent again")])
+        if letter.pdf_id is None:
+            raise ValidationFailed([FieldProblem("message", "no_pdf", "ไม่พบไฟล์หนังสือที่ส่ง", "The sent PDF is missing")])
+        restart_dispatch(row.dispatch.pk, actor=actor, why="mail.send_again")
+        again = queue_letter(row.dispatch, OutgoingLetter(letter=letter, pdf=read_file(letter.pdf_id)))
+        record_event("mail.send_again", object_type="dispatch", object_id=row.dispatch_id,
+                     organisation_id=letter.organisation_id, actor=actor,
+                     detail={"previous": row.message_id, "message_id": again.message_id})
+    return again

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from .views import auth, directory, ecms, home, language, network, pki, registers, verify
+from .views import auth, directory, ecms, home, language, mail, network, pki, registers, verify
 
 urlpatterns = [
     path("verify", verify.verify, name="verify"),  # the address printed in the letters' QR codes
@@ -33,5 +33,8 @@ urlpatterns = [
     path("network/ecms/agencies/<int:pk>/<str:action>/", ecms.agency_action, name="network-ecms-agency"),
     path("network/ecms/dispatch/<int:pk>/resend/", ecms.dispatch_resend, name="network-ecms-resend"),
     path("network/ecms/dispatch/<int:pk>/dispute/", ecms.dispatch_dispute, name="network-ecms-dispute"),
+    path("network/mail/", mail.mail_page, name="network-mail"),
+    path("network/mail/accounts/<int:pk>/<str:action>/", mail.switch, name="network-mail-switch"),
+    path("network/mail/outbound/<int:pk>/send-again/", mail.outbound_send_again, name="network-mail-send-again"),
     path("", include("saraban.web.urls_workflow")),
 ]

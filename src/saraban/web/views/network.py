@@ -3,7 +3,9 @@
 - ``/network/queue/``: the registry's messages to other deployments: waiting, retrying (with the
   last error), given up, refused; "ส่งอีกครั้ง" (send again) and "ยกเลิก" (cancel). Below them
   "ส่งทาง e-CMS": the e-CMS outbox (letters and notifiers) and the polled items that went wrong,
-  with "ถอนและส่งใหม่" and "แจ้งเลขรับไม่ถูกต้อง" (``views.ecms``).
+  with "ถอนและส่งใหม่" and "แจ้งเลขรับไม่ถูกต้อง" (``views.ecms``); then "ส่งทางอีเมล": the e-mails
+  sent (letters and receipts), "ส่งอีกครั้ง", and the messages the central mailboxes quarantined
+  (``views.mail``).
 - ``/network/peers/``: the pinned peers; a system administrator adds one (the fingerprint is shown
   to confirm before it is pinned), refreshes its directory, suspends or resumes it.
 """
@@ -32,6 +34,7 @@ from saraban.exchange.services import cancel, send_again
 from saraban.web.i18n import text
 from saraban.web.views.directory import is_sys_admin
 from saraban.web.views.ecms import words_in
+from saraban.web.views.mail import mail_queue
 
 QUEUE_ROWS = 50
 # The filters of the queue page: waiting covers first attempts and retries alike.
@@ -70,7 +73,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "web/network/queue.html", {
         "rows": rows, "show": chosen,
         "counts": {key: sum(counts.get(s, 0) for s in statuses) for key, statuses in QUEUE_FILTERS.items()},
-        "limit": QUEUE_ROWS, **_ecms_queue(request, organisations),
+        "limit": QUEUE_ROWS, **_ecms_queue(request, organisations), **mail_queue(request, organisations),
     })
 
 
