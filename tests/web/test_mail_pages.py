@@ -307,3 +307,16 @@ def test_mail_errors_keep_the_servers_words_in_both_languages(rf: Any) -> None:
     assert mail_words(thai, "ซ้ำกับข้อความ UID 5 / a copy of UID 5") == "ซ้ำกับข้อความ UID 5"
     assert mail_words(english, "X-Spam-Flag") == "X-Spam-Flag"
     assert mail_words(thai, "") == ""
+
+
+
+def test_the_service_itself_refuses_an_old_row(clerk: Person, bounced: tuple[Letter, Dispatch, MailOutbound]) -> None:
+    from saraban.core.errors import ValidationFailed
+    from saraban.mail.services import send_again
+
+    _letter, dispatch, row = bounced
+    send_again(row, actor=clerk)
+    with pytest.raises(ValidationFailed) as refused:
+        send_again(row, actor=clerk)  # the same old row again, past the page's check
+    assert refused.value.problems[0].code == "already_sent_again"
+    assert MailOutbound.objects.filter(dispatch=dispatch).count() == 2

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 
 from saraban.access.policy import has_role
@@ -47,7 +49,12 @@ class MailSettings:
 
 def _problems(values: MailSettings) -> list[FieldProblem]:
     problems = []
-    if "@" not in values.address or values.address.startswith("@") or values.address.endswith("@"):
+    try:
+        validate_email(values.address.strip())
+        valid_address = True
+    except DjangoValidationError:
+        valid_address = False
+    if not valid_address:
         problems.append(FieldProblem("address", "invalid", "ที่อยู่อีเมลกลางไม่ถูกต้อง", "The central address is not valid"))
     if not values.smtp_host.strip():
         problems.append(FieldProblem("smtp_host", "required", "ต้องระบุเครื่องบริการส่งอีเมล (SMTP)",
@@ -131,7 +138,10 @@ def send_again(row: MailOutbound, *, actor: Person) -> MailOutbound:
                                                  "Only a refused, bounced or given-up e-mail can be sent again")])
         if letter.pdf_id is None:
             raise ValidationFailed([FieldProblem("message", "no_pdf", "ไม่พบไฟล์หนังสือที่ส่ง", "The sent PDF is missing")])
-        restart_dispatch(row.dispatch.pk, actor=actor, why="mail.send_again")
+        newer = MailOutbound.objects.filter(dispatch=row.dispatch, pk__gt=row.pk).exists()
+        if newer or not restart_dispatch(row.dispatch.pk, actor=actor, why="mail.send_again"):
+            raise ValidationFailed([FieldProblem("message", "already_sent_again", "หนังสือฉบับนี้ส่งอีกครั้งแล้ว",
+                                                 "This letter was already sent again")])
         again = queue_letter(row.dispatch, OutgoingLetter(letter=letter, pdf=read_file(letter.pdf_id)))
         record_event("mail.send_again", object_type="dispatch", object_id=row.dispatch_id,
                      organisation_id=letter.organisation_id, actor=actor,
