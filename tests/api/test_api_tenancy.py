@@ -37,6 +37,7 @@ CALLERS_OWN = {
     ("get", "/api/me"), ("get", "/api/work"), ("get", "/api/directory/organisations"),
     ("get", "/api/directory/my-organisations"), ("get", "/api/tokens"), ("post", "/api/tokens"),
     ("post", "/api/verify"),  # public: checks the uploaded PDF, stores and reveals nothing else
+    ("get", "/api/search"),  # the caller's own results: the access rules of the letter pages apply inside
 }
 
 

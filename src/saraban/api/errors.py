@@ -44,6 +44,7 @@ _LOCATIONS = {"body", "query", "path", "form", "file", "header", "cookie"}
 
 # Thai names of the API's own fields, so a missing one is named in Thai too.
 FIELD_NAMES_TH = {
+    "q": "คำค้น",
     "type": "ประเภทหนังสือ",
     "subtype": "ประเภทย่อย",
     "content": "เนื้อหาหนังสือ",

@@ -8,7 +8,7 @@ from ninja.renderers import JSONRenderer
 
 from .auth import AUTH
 from .errors import NotFound, install_error_handlers
-from .routers import directory, inbox, letters, registers, tokens, verify, workflow
+from .routers import directory, inbox, letters, registers, search, tokens, verify, workflow
 
 API_VERSION = "1.0.0"
 
@@ -38,7 +38,7 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 
-for module in (letters, workflow, inbox, registers, directory, tokens, verify):
+for module in (letters, workflow, inbox, registers, search, directory, tokens, verify):
     api.add_router("", module.router)
 
 # Last: any other path under /api/ answers the JSON 404, not the web pages' HTML one.

@@ -1,8 +1,8 @@
-"""Routes of the correspondence workflow pages: work queue, letters, outbox, inbox, paper registration."""
+"""Routes of the correspondence workflow pages: work queue, letters, outbox, inbox, paper registration, search."""
 
 from django.urls import path
 
-from .views import inbox, letters, signing, work
+from .views import inbox, letters, search, signing, work
 
 urlpatterns = [
     path("work/", work.work_queue, name="work"),
@@ -24,4 +24,5 @@ urlpatterns = [
     path("inbox/<int:pk>/", inbox.incoming_page, name="incoming"),
     path("inbox/<int:pk>/pdf", inbox.incoming_pdf, name="incoming-pdf"),
     path("inbox/<int:pk>/<str:action>/", inbox.incoming_action, name="incoming-action"),
+    path("search/", search.search_page, name="search"),
 ]

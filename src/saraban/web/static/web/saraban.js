@@ -4,12 +4,13 @@
 (function () {
   "use strict";
 
-  // "/" jumps to the page's search box, unless one is typing in a field.
+  // "/" jumps to the page's own search box ([data-search]: registers, directory, search page), or else to
+  // the letters' search box of the main menu ([data-search-global]), unless one is typing in a field.
   document.addEventListener("keydown", function (e) {
     if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
     var t = e.target;
     if (t.closest && t.closest("input,textarea,select,[contenteditable]")) return;
-    var s = document.querySelector("[data-search]");
+    var s = document.querySelector("[data-search]") || document.querySelector("[data-search-global]");
     if (s) { e.preventDefault(); s.focus(); s.select(); }
   });
 
