@@ -299,7 +299,11 @@ def sqlite_template() -> Path:
 # Tables a freshly migrated database has rows in. Every copy of the template shares those rows; a
 # migration that writes anything else (a deployment's key, an identity) would give every deployment
 # the same one, so the template is refused: add the table here only if its rows are the same everywhere.
-_SHARED_ROWS = {"django_migrations", "sqlite_sequence", "django_content_type", "auth_permission"}
+_SHARED_ROWS = {
+    "django_migrations", "sqlite_sequence", "django_content_type", "auth_permission",
+    "search_spellingvariant",  # the variant spellings every deployment starts with (editable afterwards)
+    "search_searchentry_fts_data", "search_searchentry_fts_config",  # FTS5's own bookkeeping, no entries
+}
 
 
 def _check_nothing_per_deployment(database: sqlite3.Connection) -> None:

@@ -22,9 +22,9 @@ import threading
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from saraban.core import outbox
 from saraban.core.errors import FieldProblem, ValidationFailed
 from saraban.documents.models import StoredFile
 from saraban.documents.services import read_file, store_file
@@ -174,26 +174,6 @@ def _lease_seconds() -> int:
     return int(settings.SARABAN_ECMS["timeout_s"]) * 3 + 10  # withdraw, status check and post in one attempt
 
 
-def due_ids(limit: int = 20) -> list[int]:
-    """Outbound rows due now and not leased, oldest due first."""
-    now = timezone.now()
-    return list(
-        EcmsOutbound.objects.filter(status=OutboundStatus.PENDING, next_attempt_at__lte=now)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]
-    )
-
-
-def claim(pk: int) -> bool:
-    """Lease a due row for one attempt; False when another pump was quicker."""
-    now = timezone.now()
-    return bool(
-        EcmsOutbound.objects.filter(pk=pk, status=OutboundStatus.PENDING)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(lease_until=now + dt.timedelta(seconds=_lease_seconds()), last_attempt_at=now)
-    )
-
-
 def _withdraw(row: EcmsOutbound) -> None:
     withdrawal = Withdrawal(letter_id=row.letter_id, date=row.letter_date,
                             sender_department=row.connection.department_id,
@@ -277,19 +257,9 @@ def _record_failure(pk: int, error: NodeError) -> None:
 
 def post_due(limit: int = 10_000) -> int:
     """Post every row due now, one after the other; how many attempts were made."""
-    attempts = 0
-    while attempts < limit:
-        ids = [pk for pk in due_ids() if claim(pk)]
-        if not ids:
-            break
-        for pk in ids:
-            post(pk)
-            attempts += 1
-    return attempts
+    return outbox.drain(EcmsOutbound, post, lease_seconds=_lease_seconds(), limit=limit)
 
 
 def run_sender(stop: threading.Event) -> None:
     """The pump's e-CMS sender: post what is due, look again every quarter second."""
-    while not stop.is_set():
-        if not post_due(limit=50):
-            stop.wait(0.25)
+    outbox.run(stop, lambda: post_due(limit=50))

@@ -17,9 +17,9 @@ import threading
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from saraban.core import outbox
 from saraban.core.errors import FieldProblem, ValidationFailed
 from saraban.core.secrets import unseal
 from saraban.documents.services import read_file, store_file
@@ -148,22 +148,6 @@ def _lease_seconds() -> int:
     return int(settings.SARABAN_MAIL["timeout_s"]) * 2 + 10
 
 
-def due_ids(limit: int = 20) -> list[int]:
-    """Messages due now and not leased, oldest due first."""
-    now = timezone.now()
-    return list(MailOutbound.objects.filter(status=OutboundStatus.PENDING, next_attempt_at__lte=now)
-                .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-                .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
-
-
-def claim(pk: int) -> bool:
-    """Lease a due message for one attempt; False when another pump was quicker."""
-    now = timezone.now()
-    return bool(MailOutbound.objects.filter(pk=pk, status=OutboundStatus.PENDING)
-                .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-                .update(lease_until=now + dt.timedelta(seconds=_lease_seconds()), last_attempt_at=now))
-
-
 def send(pk: int) -> None:
     """One attempt at a leased message: hand it to the SMTP server, record what it said."""
     row = MailOutbound.objects.select_related("account").get(pk=pk)
@@ -209,19 +193,9 @@ def _record(pk: int, *, reply: str = "", error: SmtpTrouble | None = None) -> No
 
 def send_due(limit: int = 10_000) -> int:
     """Send every message due now, one after the other; how many attempts were made."""
-    attempts = 0
-    while attempts < limit:
-        ids = [pk for pk in due_ids() if claim(pk)]
-        if not ids:
-            break
-        for pk in ids:
-            send(pk)
-            attempts += 1
-    return attempts
+    return outbox.drain(MailOutbound, send, lease_seconds=_lease_seconds(), limit=limit)
 
 
 def run_sender(stop: threading.Event) -> None:
     """The pump's e-mail sender: send what is due, look again every quarter second."""
-    while not stop.is_set():
-        if not send_due(limit=50):
-            stop.wait(0.25)
+    outbox.run(stop, lambda: send_due(limit=50))
