@@ -179,3 +179,19 @@ def test_newest_first_across_id_windows(agency: Organisation, clerk: Person, mon
     assert engine._windows(30) == [(26, 30), (19, 26), (0, 19)]
     seen = [h.entry.object_id for page in (1, 2) for h in search(clerk, "รับสมัครงาน", page=page).hits]
     assert seen == [letter.pk for letter in letters[::-1]]
+
+
+def test_a_task_queued_before_the_last_indexing_is_skipped(agency: Organisation, clerk: Person) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from saraban.search.tasks import index_letter
+
+    letter = _letter(agency, clerk, subject="ฉบับแรก")
+    before = (timezone.now() - dt.timedelta(seconds=5)).isoformat()
+    Letter.objects.filter(pk=letter.pk).update(subject="ฉบับแก้")
+    index_letter.call("out", letter.pk, before)  # already indexed since it was queued: skipped
+    assert SearchEntry.objects.get(object_id=letter.pk).subject == "ฉบับแรก"
+    index_letter.call("out", letter.pk, timezone.now().isoformat())
+    assert SearchEntry.objects.get(object_id=letter.pk).subject == "ฉบับแก้"

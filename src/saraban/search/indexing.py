@@ -88,6 +88,7 @@ def _load(kind: str, pk: int) -> Letter | IncomingLetter | None:
 
 def index_object(kind: str, pk: int) -> SearchEntry | None:
     """Index (again) one letter; its entry, or None when it no longer exists (its entry is dropped)."""
+    started = timezone.now()  # before reading: a change committed after it is indexed by its own task
     found = _load(kind, pk)
     if found is None:
         SearchEntry.objects.filter(kind=kind, object_id=pk).delete()
@@ -95,7 +96,7 @@ def index_object(kind: str, pk: int) -> SearchEntry | None:
     fields = letter_fields(found) if isinstance(found, Letter) else incoming_fields(found)
     fields["text"] = fold(str(fields["display"]))
     fields["title"] = fold(f"{fields['number']} {fields['subject']} {fields['parties']}")
-    fields["indexed_at"] = timezone.now()
+    fields["indexed_at"] = started
     with transaction.atomic():
         entry, _ = SearchEntry.objects.update_or_create(kind=kind, object_id=pk, defaults=fields)
     return entry

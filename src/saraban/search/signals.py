@@ -17,10 +17,12 @@ log = logging.getLogger(__name__)
 
 
 def _queue(kind: str, pk: int) -> None:
+    from django.utils import timezone
+
     from .tasks import index_letter
 
     try:
-        index_letter.enqueue(kind, pk)
+        index_letter.enqueue(kind, pk, timezone.now().isoformat())
     except Exception:  # the letter is saved; the index catches up on the next change or reindex
         log.exception("search: could not queue the indexing of %s %s", kind, pk)
 
