@@ -124,7 +124,8 @@ def set_active(account: MailAccount, active: bool, *, actor: Person | None) -> M
 def send_again(row: MailOutbound, *, actor: Person) -> MailOutbound:
     """ส่งอีกครั้ง: a letter's e-mail that was refused, bounced or given up goes again (a new message)."""
     with transaction.atomic():
-        row = MailOutbound.objects.select_for_update().select_related("account", "dispatch__letter").get(pk=row.pk)
+        row = MailOutbound.objects.select_for_update(of=("self",)).select_related("account", "dispatch__letter").get(
+            pk=row.pk)
         if row.dispatch is None:
             raise ValidationFailed([FieldProblem("message", "not_letter", "ส่งอีกครั้งได้เฉพาะหนังสือ",
                                                  "Only a letter can be sent again")])
