@@ -59,8 +59,8 @@ def incoming_fields(incoming: IncomingLetter) -> dict[str, object]:
     units = sorted({a.unit.name_th for a in assignments if a.unit})
     enclosure_text = [text_of(str(e["sha256"]), name=str(e.get("filename") or "")) for e in incoming.enclosures
                       if e.get("sha256") and e.get("filename") != "original.eml"]
-    action = RegisterEntry.objects.filter(pk=incoming.receive_entry_id).values_list("action", flat=True).first() \
-        if incoming.receive_entry_id else ""
+    book, action = (RegisterEntry.objects.filter(pk=incoming.receive_entry_id).values_list("book_id", "action")
+                    .first() or (None, "")) if incoming.receive_entry_id else (None, "")
     display = _join([
         incoming.letter_number, incoming.subject, incoming.sender_name, incoming.addressed_to,
         f"เลขรับ {incoming.receive_number}" if incoming.receive_number else "",
@@ -74,8 +74,7 @@ def incoming_fields(incoming: IncomingLetter) -> dict[str, object]:
         "date": incoming.letter_date or timezone.localdate(incoming.delivered_at),
         "letter_type": f"incoming_{incoming.source}", "status": incoming.status, "urgency": incoming.urgency,
         "secrecy": incoming.secrecy, "unit": ", ".join(units)[:255],
-        "book": RegisterEntry.objects.filter(pk=incoming.receive_entry_id).values_list("book_id", flat=True).first()
-        if incoming.receive_entry_id else None,
+        "book": book,
         "has_attachment": bool(incoming.enclosures), "display": display,
     }
 
