@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 # System packages: poppler-utils (pdftotext/pdftoppm for PDF checks), qpdf (PDF structure checks),
 # softhsm2 (the PKCS#11 token that holds organisation seal keys on a server without an HSM),
 # dovecot-imapd (the e-mail channel's tests start their own IMAP server on loopback, with a config of
-# their own; no system-wide dovecot is started, see the install below).
-SYSTEM_PACKAGES=(poppler-utils qpdf softhsm2 dovecot-imapd)
+# their own; no system-wide dovecot is started, see the install below), and Thai OCR of scans:
+# tesseract-ocr with its Thai model, Ghostscript (OCRmyPDF's PDF/A fallback), unpaper (its page cleaning).
+SYSTEM_PACKAGES=(poppler-utils qpdf softhsm2 dovecot-imapd tesseract-ocr tesseract-ocr-tha ghostscript unpaper)
 # The test suite drives Debian's Chromium with Playwright (no browser download), runs a deployment
 # 10 minutes ahead with libfaketime, and reads exchange envelopes with unzip and openssl.
 if [[ "${SARABAN_WITH_BROWSER:-0}" == 1 ]]; then

@@ -75,6 +75,13 @@ def _fresh_rate_counters() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _ocr_only_where_asked(request: pytest.FixtureRequest, settings: Any) -> None:
+    """Scans are read by OCR (seconds a page) only in the tests marked ``ocr``; elsewhere they stay unread."""
+    if request.node.get_closest_marker("ocr") is None:
+        settings.SARABAN_OCR = {**settings.SARABAN_OCR, "enabled": False}
+
+
+@pytest.fixture(autouse=True)
 def _blob_store_in_tmp(tmp_path: Path, settings: Any) -> Iterator[None]:
     """Files written by a test go to its own temporary folder."""
     from saraban.documents.storage import blob_store

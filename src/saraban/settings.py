@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "saraban.mail",
     "saraban.inbox",
     "saraban.search",
+    "saraban.ocr",
     "saraban.rendering",
     "saraban.web",
     "saraban.api",
@@ -380,6 +382,25 @@ SARABAN_MAIL: dict[str, Any] = {
     "retry_days": _env_int("SARABAN_MAIL_RETRY_DAYS", 3, high=60),
     "timeout_s": max(1, _env_int("SARABAN_MAIL_TIMEOUT_S", 60, high=600)),
     "max_message_bytes": _env_int("SARABAN_MAIL_MAX_MESSAGE_MB", 25, high=1024) * 1024 * 1024,
+}
+# ---- Thai OCR of scans (saraban.ocr): Tesseract's models ("tha+eng": Thai letters quote English names and
+# codes), straightening and page turning, pages read at once, the time a page may take, the largest scan read.
+# bench/ocr.py measured the defaults. SARABAN_OCR_ENABLED=0 turns OCR off (scans are kept, not read).
+_OCR_LANGUAGES = os.environ.get("SARABAN_OCR_LANGUAGES", "tha+eng").strip() or "tha+eng"
+if not re.fullmatch(r"[a-z_]{3,20}(\+[a-z_]{3,20}){0,4}", _OCR_LANGUAGES):
+    raise ImproperlyConfigured(
+        "SARABAN_OCR_LANGUAGES ต้องเป็นชื่อภาษาของ Tesseract คั่นด้วย + เช่น tha+eng / "
+        f"must be Tesseract language names joined by +, e.g. tha+eng: {_OCR_LANGUAGES!r}"
+    )
+SARABAN_OCR: dict[str, Any] = {
+    "enabled": os.environ.get("SARABAN_OCR_ENABLED", "1") != "0",
+    "languages": _OCR_LANGUAGES,
+    "deskew": os.environ.get("SARABAN_OCR_DESKEW", "1") != "0",
+    "clean": os.environ.get("SARABAN_OCR_CLEAN", "0") == "1",
+    "rotate_pages": os.environ.get("SARABAN_OCR_ROTATE", "1") != "0",
+    "jobs": max(1, _env_int("SARABAN_OCR_JOBS", 1, high=64)),
+    "page_timeout_s": max(10, _env_int("SARABAN_OCR_PAGE_TIMEOUT_S", 180, high=3600)),
+    "max_pages": max(1, _env_int("SARABAN_OCR_MAX_PAGES", 300, high=5000)),
 }
 # Secrets kept in the database (mail passwords, DKIM keys) are sealed under a key derived from this
 # (unset: from SECRET_KEY); see saraban.core.secrets.

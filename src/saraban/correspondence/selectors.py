@@ -91,3 +91,8 @@ def outbox(person: Person, organisation_ids: set[int]) -> QuerySet[Letter]:
         organisation_id__in=organisation_ids,
         status__in=[LetterStatus.NUMBERED, LetterStatus.SENT, LetterStatus.CLOSED],
     ).order_by("-date", "-pk").prefetch_related("dispatches__recipient")
+
+
+def letter_ids_with_file(sha256: str) -> list[int]:
+    """The letters whose content names the stored file ``sha256`` (an enclosure)."""
+    return list(Letter.objects.filter(content__icontains=sha256).values_list("pk", flat=True))

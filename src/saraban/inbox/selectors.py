@@ -72,3 +72,10 @@ def awaiting_registration(person: Person, organisation_ids: set[int]) -> QuerySe
 def awaiting_endorsement(person: Person, organisation_ids: set[int]) -> QuerySet[IncomingLetter]:
     """Registered letters an executive has not endorsed yet."""
     return inbox(person, status=IncomingStatus.REGISTERED, organisation_ids=organisation_ids)
+
+
+def incoming_ids_with_file(sha256: str) -> list[int]:
+    """The incoming letters that carry the stored file ``sha256`` (as their letter or an enclosure)."""
+    return list(IncomingLetter.objects.filter(
+        Q(original_id=sha256) | Q(stamped_id=sha256) | Q(enclosures__icontains=sha256),
+    ).values_list("pk", flat=True))

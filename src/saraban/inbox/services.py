@@ -21,6 +21,7 @@ from saraban.documents.services import FileTooLarge, max_file_bytes, read_file, 
 from saraban.exchange.delivery import Delivery
 from saraban.exchange.models import DispatchStatus
 from saraban.exchange.services import report_to_sender
+from saraban.ocr.services import request_reading
 from saraban.registers.numbering import EntryFields
 from saraban.registers.services import register_incoming as allocate_receive_number
 from saraban.regulation.kinds import Secrecy, Urgency
@@ -290,6 +291,7 @@ def register_paper(
         )
         _audit(incoming, "incoming.paper_received", actor, None)
         _mark_registered(incoming, allocation.entry_id, allocation.number, moment, stamped, actor)
+        request_reading(original.sha256)  # อ่านข้อความจากภาพสแกน: Thai OCR in the background, for search
     return incoming
 
 

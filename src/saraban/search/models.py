@@ -63,7 +63,7 @@ class ExtractedText(models.Model):
 
     sha256 = models.CharField(max_length=64, primary_key=True)
     text = models.TextField(blank=True)
-    method = models.CharField(max_length=20)  # pdf | docx | xlsx | text | none
+    method = models.CharField(max_length=20)  # pdf | docx | xlsx | text | scan (waiting for OCR) | ocr | none
     extracted_at = models.DateTimeField()
 
     def __str__(self) -> str:

@@ -19,8 +19,9 @@ _DIGIT_CLASSES = {str(d): f"[{d}{'๐๑๒๓๔๕๖๗๘๙'[d]}]" for d in
 
 def fold(text: str) -> str:
     """``text`` as the index and the queries compare it (see the module's docstring)."""
-    text = unicodedata.normalize("NFC", text).replace("\u0e4d\u0e32", "\u0e33")
-    return _SPACE.sub("", text.translate(_THAI_DIGITS).lower())
+    # SARA AM is joined after the whitespace is gone: OCR text layers put spaces inside it ("ส ํ า").
+    folded = _SPACE.sub("", unicodedata.normalize("NFC", text).translate(_THAI_DIGITS).lower())
+    return folded.replace("\u0e4d\u0e32", "\u0e33")
 
 
 def passage_pattern(term: str) -> re.Pattern[str]:

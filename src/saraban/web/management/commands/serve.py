@@ -86,7 +86,7 @@ def _stop_serving(_signum: int, _frame: object) -> None:
 
 def _start_daily_schedule() -> None:
     """Enqueue the daily certificate and archive jobs now and every day after, for the worker; every hour,
-    the validations on receipt that a killed worker lost."""
+    the validations on receipt and the OCR of scans that a killed worker lost."""
     import contextlib
     import threading
     import time
@@ -94,6 +94,7 @@ def _start_daily_schedule() -> None:
     from django.db import close_old_connections
 
     from saraban.inbox.tasks import enqueue_missing_validations
+    from saraban.ocr.services import requeue_stalled
     from saraban.signatures.daily import enqueue_if_due
 
     def loop() -> None:
@@ -103,6 +104,8 @@ def _start_daily_schedule() -> None:
                 enqueue_if_due()
             with contextlib.suppress(Exception):  # reports lost with a killed worker, made again
                 enqueue_missing_validations()
+            with contextlib.suppress(Exception):  # scans whose OCR was lost with a killed worker, read again
+                requeue_stalled()
             time.sleep(3600)
 
     threading.Thread(target=loop, name="daily-jobs", daemon=True).start()
