@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import inbox, letters, search, signing, work
+from .views import inbox, inbox_scans, letters, search, signing, work
 
 urlpatterns = [
     path("work/", work.work_queue, name="work"),
@@ -23,6 +23,9 @@ urlpatterns = [
     path("inbox/register/", inbox.register_paper_page, name="inbox-register"),
     path("inbox/<int:pk>/", inbox.incoming_page, name="incoming"),
     path("inbox/<int:pk>/pdf", inbox.incoming_pdf, name="incoming-pdf"),
+    path("inbox/<int:pk>/scans", inbox_scans.incoming_scans, name="incoming-scans"),
+    path("inbox/<int:pk>/files/<int:index>", inbox_scans.incoming_file, name="incoming-file"),
+    path("inbox/<int:pk>/files/<int:index>/read-again", inbox_scans.incoming_read_again, name="incoming-read-again"),
     path("inbox/<int:pk>/<str:action>/", inbox.incoming_action, name="incoming-action"),
     path("search/", search.search_page, name="search"),
 ]

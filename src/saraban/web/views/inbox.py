@@ -39,6 +39,7 @@ from saraban.web.forms.letters import ReasonForm
 from saraban.web.i18n import pick, text
 
 from . import errors
+from .inbox_scans import scans_context, visible_incoming
 from .letters import organisation_of, page_of, person_of
 from .letters_actions import pdf_response
 
@@ -53,14 +54,6 @@ SUCCESS = {
     "close": ("ปิดเรื่องแล้ว", "Closed"),
 }
 ACTIONS = tuple(SUCCESS)
-
-
-def visible_incoming(request: HttpRequest, pk: int) -> IncomingLetter:
-    """The incoming letter ``pk`` if the user may see it; 404 otherwise."""
-    incoming = incoming_for(person_of(request), pk)
-    if incoming is None:
-        raise Http404("no such letter")
-    return incoming
 
 
 @require_GET
@@ -112,6 +105,7 @@ def _page(
         "endorsements": list(incoming.endorsements.select_related("author")),
         "copy": "stamped" if incoming.stamped_id else "original",
         "validation": _validation(incoming),
+        **scans_context(incoming, request),
         **_available(incoming, request),
     }
     return render(request, "web/inbox/incoming.html", context, status=status)
