@@ -1,6 +1,7 @@
 """Benchmark: Thai search over N letters, through Saraban's index and through a plain substring scan.
 
-    .venv/bin/python bench/search.py --letters N [--kind sqlite|postgres] [--queries 50]
+    .venv/bin/python bench/search.py --letters N [--kind sqlite|postgres] [--queries 50] [--detail]
+                                     [--reuse NAME]
 
 In a fresh database (SQLite in a temporary SARABAN_HOME, or a new PostgreSQL database on
 127.0.0.1:5432), N realistic Thai letters (subjects and bodies from government vocabulary, letter
@@ -19,6 +20,13 @@ forms, two-word queries, rare and common words) run
 
 One JSON line last: letters, index_s, index_mb, p50_ms, p95_ms, recall_min, recall_mean, scan_p50_ms,
 scan_p95_ms (and the kind, and per-query detail with ``--detail``).
+
+``--reuse NAME`` keeps the database instead of dropping it, so that another run (after a change to the
+engine) does not generate the letters again: PostgreSQL database ``NAME`` (created when missing), or
+SQLite in ``$TMPDIR/NAME``. It is built when it does not hold this many letters of this seed; the
+``index_s`` reported is then the one measured when it was built (new migrations are applied to it, and
+their time is not counted: give a fresh run for the figures). Drop it afterwards
+(``DROP DATABASE NAME``, or remove the directory).
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import argparse
 import json
 import os
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -96,15 +105,24 @@ def letter(rng: random.Random, i: int) -> dict[str, str]:
             "body": body, "unit": unit, "year": str(year)}
 
 
-def _setup(kind: str) -> str | None:
-    os.environ["SARABAN_HOME"] = tempfile.mkdtemp(prefix="saraban-bench-search-")
+def _setup(kind: str, reuse: str) -> str | None:
+    """Point Django at a new database (or the kept one named ``reuse``) and migrate it; the PostgreSQL
+    database to drop afterwards, if any."""
+    if reuse:
+        home = Path(tempfile.gettempdir()) / reuse
+        home.mkdir(exist_ok=True)
+        os.environ["SARABAN_HOME"] = str(home)
+    else:
+        os.environ["SARABAN_HOME"] = tempfile.mkdtemp(prefix="saraban-bench-search-")
     database = None
     if kind == "postgres":
         import psycopg
 
-        database = f"bench_search_{uuid.uuid4().hex[:8]}"
+        database = reuse or f"bench_search_{uuid.uuid4().hex[:8]}"
         with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{database}"')
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{database}"')
         os.environ["SARABAN_DATABASE_URL"] = f"{POSTGRES}/{database}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saraban.settings")
     import django
@@ -113,7 +131,33 @@ def _setup(kind: str) -> str | None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    return database
+    return None if reuse else database
+
+
+def _kept(n: int, seed: int) -> float | None:
+    """The seconds the kept database took to index, if it holds ``n`` letters of ``seed``."""
+    meta = Path(os.environ["SARABAN_HOME"]) / "bench-search.json"
+    if not meta.exists():
+        return None
+    recorded = json.loads(meta.read_text())
+    if recorded.get("letters") != n or recorded.get("seed") != seed:
+        return None
+    return float(recorded["index_s"])
+
+
+def _keep(n: int, seed: int, index_s: float) -> None:
+    meta = Path(os.environ["SARABAN_HOME"]) / "bench-search.json"
+    meta.write_text(json.dumps({"letters": n, "seed": seed, "index_s": index_s}))
+
+
+def _clear() -> None:
+    """Empty a kept database that holds other letters (or a build that stopped half way)."""
+    from saraban.directory.models import Organisation, Person
+    from saraban.search.models import SearchEntry
+
+    SearchEntry.objects.all().delete()
+    Person.objects.filter(username="bench.clerk").delete()
+    Organisation.objects.filter(identifier="bench").delete()
 
 
 def _drop(database: str | None) -> None:
@@ -184,17 +228,27 @@ def _ms(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
 
 
-def run(n: int, kind: str, queries: int, seed: int, detail: bool) -> dict[str, Any]:
-    """Build, query, compare; the figures."""
-    database = _setup(kind)
+def run(n: int, kind: str, queries: int, seed: int, detail: bool, reuse: str = "") -> dict[str, Any]:
+    """Build (or reuse), query, compare; the figures."""
+    database = _setup(kind, reuse)
     try:
         from django.db import connection
 
+        from saraban.directory.models import Person
         from saraban.search import engine
         from saraban.search.models import SearchEntry
         from saraban.search.query import parse
 
-        clerk, texts, index_s = build(n, seed)
+        kept = _kept(n, seed) if reuse else None
+        if kept is not None and SearchEntry.objects.count() == n:
+            clerk, index_s = Person.objects.get(username="bench.clerk"), kept
+            texts = dict(SearchEntry.objects.values_list("id", "text").iterator(chunk_size=10_000))
+        else:
+            if reuse:
+                _clear()
+            clerk, texts, index_s = build(n, seed)
+            if reuse:
+                _keep(n, seed, index_s)
         # The access rules read the letters' own rows (one query per batch of 200 candidates); the entries
         # here stand for letters that are not written out, so the clerk is let see each of them.
         engine_visible = engine._visible
@@ -245,8 +299,13 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--seed", type=int, default=2569)
     parser.add_argument("--detail", action="store_true", help="per-query figures in the JSON line")
+    parser.add_argument("--reuse", default="", metavar="NAME",
+                        help="keep the database NAME between runs (letters generated only when it lacks them)")
     args = parser.parse_args()
-    print(json.dumps(run(args.letters, args.kind, args.queries, args.seed, args.detail), ensure_ascii=False))
+    if args.reuse and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.reuse):
+        parser.error("--reuse: a name of lower-case letters, digits and _ (ชื่อฐานข้อมูลไม่ถูกต้อง)")
+    print(json.dumps(run(args.letters, args.kind, args.queries, args.seed, args.detail, args.reuse),
+                     ensure_ascii=False))
 
 
 if __name__ == "__main__":
