@@ -227,3 +227,23 @@ def test_a_failed_reading_is_offered_again_on_the_page(agency: Organisation, cle
     assert ScanReading.objects.get(pk=incoming.original_id).status == ReadingStatus.QUEUED
     assert browser.get(f"/inbox/{incoming.pk}/files/7").status_code == 404  # no such file
     assert StoredFile.objects.filter(pk=incoming.original_id).exists()
+
+
+def test_the_command_reads_a_file_and_refuses_a_bad_one(tmp_path: Path) -> None:
+    from django.core.management.base import CommandError
+
+    scan = tmp_path / "scan.png"
+    scan.write_bytes(scanned_page())
+    out = io.StringIO()
+    call_command("ocr", "read", str(scan), "-o", str(tmp_path / "out.pdf"), "--text", stdout=out)
+    assert (tmp_path / "out.pdf").read_bytes().startswith(b"%PDF") and BODY_WORD in out.getvalue()
+    (tmp_path / "bad.pdf").write_bytes(b"not a pdf at all")
+    for args in (["read", str(tmp_path / "bad.pdf")], ["read", str(tmp_path / "missing.pdf")],
+                 ["read", str(tmp_path / "notes.txt")]):
+        with pytest.raises(CommandError) as refused:
+            call_command("ocr", *args, "-o", str(tmp_path / "x.pdf"))
+        assert refused.value.returncode == 2 and " / " in str(refused.value)
+    assert not (tmp_path / "x.pdf").exists()
+    status = io.StringIO()
+    call_command("ocr", "status", stdout=status)
+    assert "อ่านข้อความแล้ว / Read: 0" in status.getvalue()

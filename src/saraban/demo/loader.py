@@ -38,6 +38,7 @@ from saraban.signatures.methods import SignerProof
 from saraban.signatures.models import SigningCertificate
 
 from .organisations import ORGANISATIONS, PEOPLE, SUBJECTS
+from .paper import register_paper_letters
 from .pki import SHORT_LIVED, demo_ca, issue_pkcs12
 
 BKK = ZoneInfo("Asia/Bangkok")
@@ -99,6 +100,7 @@ def load_demo(password: str, *, letters_per_org: int = 25, seed: int = 2569) -> 
         rng = random.Random(seed)
         _build_letters(letters_per_org, rng, password)
         _build_pki_letters(_issue_certificates(password), rng, password)
+        register_paper_letters()  # scans for OCR: the worker reads them once serving starts
     from saraban.rollout.demo import load_rollout_demo  # the programme console's demo; loads itself once
 
     load_rollout_demo(password)

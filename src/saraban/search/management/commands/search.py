@@ -1,7 +1,8 @@
 """``saraban search``: the search index.
 
-- ``reindex``: rebuild every entry from the letters, with a progress bar (the index is derived: it
-  holds nothing the letters do not);
+- ``reindex [--extract]``: rebuild every entry from the letters, with a progress bar (the index is
+  derived: it holds nothing the letters do not); ``--extract`` reads the files' text again too (what
+  OCR read is kept) and queues OCR for scans never read;
 - ``query TEXT [--user U]``: what a person (default: none, every organisation) would find, for support.
 """
 
@@ -16,7 +17,7 @@ from saraban.core.errors import SarabanError
 from saraban.directory.models import Person
 from saraban.search.engine import matching_ids, search, variant_sets
 from saraban.search.indexing import progress_bar, reindex
-from saraban.search.models import SearchEntry
+from saraban.search.models import ExtractedText, SearchEntry
 from saraban.search.query import parse
 
 
@@ -25,7 +26,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("reindex", help="rebuild the index from the letters")
+        rebuild = sub.add_parser("reindex", help="rebuild the index from the letters")
+        rebuild.add_argument("--extract", action="store_true",
+                             help="read the files' text again (PDF, DOCX, XLSX; scans go to OCR)")
         query = sub.add_parser("query", help="show what a search finds")
         query.add_argument("text")
         query.add_argument("--user", help="as this person sees it (default: every entry)")
@@ -33,6 +36,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             if options["action"] == "reindex":
+                if options["extract"]:
+                    ExtractedText.objects.exclude(method="ocr").delete()
                 written = reindex(progress=progress_bar)
                 self.stdout.write(f"จัดทำดัชนีแล้ว {written:,} ฉบับ / indexed {written:,} letters")
                 return
