@@ -338,7 +338,7 @@ def test_every_refusal_code_of_open_envelope_was_seen(request: pytest.FixtureReq
     # and test_faults.py see each of them.
     receiver_only = {"exchange.unknown_recipient", "exchange.secrecy_refused", "exchange.bad_directory",
                      "exchange.wrong_deployment", "exchange.unknown_message", "exchange.unsupported_kind",
-                     "exchange.unsupported_media_type"}
+                     "exchange.unsupported_media_type", "exchange.bad_batch"}
     assert set(REFUSALS) - receiver_only - RAISED == set()
 
 

@@ -86,9 +86,10 @@ def _request(endpoint: str, method: str, path: str, body: bytes | None, timeout:
              limit: int, extra: dict[str, str]) -> Answer:
     connection = _connection(endpoint, timeout, fresh=fresh)
     base = urlsplit(endpoint).path.rstrip("/")
-    headers = {"Accept": f"{MIMETYPE}, application/json", **extra}
+    headers = {"Accept": f"{MIMETYPE}, application/json"}
     if body is not None:
         headers["Content-Type"] = MIMETYPE
+    headers |= extra  # a batch's own Content-Type
     connection.request(method, base + path, body=body, headers=headers)
     response = connection.getresponse()
     data = response.read(limit + 1)

@@ -56,6 +56,7 @@ class Directory:
     message_id: uuid.UUID
     accepts_top_secret: bool = False  # its administrator allows ลับที่สุด letters electronically
     max_message_bytes: int | None = None  # the largest message it accepts, when published
+    max_batch_messages: int = 1  # >1: it receives that many messages in one POST (``batch.py``)
 
 
 def format_fingerprint(fingerprint: str) -> str:
@@ -76,13 +77,15 @@ def _organisation(values: dict[str, Any]) -> dict[str, str]:
 def directory_document(
     identity: Identity, endpoint: str, organisations: Sequence[dict[str, Any]], *,
     accepts_top_secret: bool = False, max_message_bytes: int | None = None, issued_at: dt.datetime | None = None,
+    max_batch_messages: int | None = None,
 ) -> bytes:
     """The signed directory document of this deployment, listing ``organisations``.
 
     Each organisation is a dict with ``identifier`` and ``name_th`` (required), ``name_en``,
     ``letter_code``, ``kind`` and ``province`` (a name); other keys are left out. ``endpoint`` is the
     deployment's base URL (messages go to ``{endpoint}/exchange/messages``). ``accepts_top_secret``
-    and ``max_message_bytes`` tell senders what this deployment receives.
+    and ``max_message_bytes`` tell senders what this deployment receives; ``max_batch_messages``
+    that it receives batches of up to that many messages (``{endpoint}/exchange/batches``).
     """
     if not endpoint.startswith(("https://", "http://")):
         raise ValueError("the endpoint must be an http(s) URL")
@@ -102,6 +105,8 @@ def directory_document(
     }
     if max_message_bytes is not None:
         document["max_message_bytes"] = max_message_bytes
+    if max_batch_messages is not None:
+        document["max_batch_messages"] = max_batch_messages
     data = json.dumps(document, ensure_ascii=False, sort_keys=True).encode("utf-8")
     envelope = Envelope(message_id=uuid.uuid4(), kind="directory", created_at=moment, sender=identity.address(),
                         recipient=None, metadata={"directory_part": DIRECTORY_PART},
@@ -154,12 +159,16 @@ def read_directory_document(
             raise ValueError("accepts_top_secret must be true or false")
         if max_message_bytes is not None and (type(max_message_bytes) is not int or max_message_bytes <= 0):
             raise ValueError("max_message_bytes must be a positive integer")
+        max_batch_messages = document.get("max_batch_messages", 1)
+        if type(max_batch_messages) is not int or max_batch_messages <= 0:
+            raise ValueError("max_batch_messages must be a positive integer")
     except (KeyError, ValueError, TypeError, RecursionError) as exc:
         raise refused("exchange.bad_directory", str(exc)) from None
     return Directory(deployment_id=envelope.sender.deployment, name=name, endpoint=endpoint.rstrip("/"),
                      certificate=certificate, fingerprint=opened.fingerprint, issued_at=issued_at,
                      organisations=organisations, message_id=envelope.message_id,
-                     accepts_top_secret=accepts_top_secret, max_message_bytes=max_message_bytes)
+                     accepts_top_secret=accepts_top_secret, max_message_bytes=max_message_bytes,
+                     max_batch_messages=max_batch_messages)
 
 
 def _certificate_from_pem(text: object) -> asn1_x509.Certificate:

@@ -73,6 +73,8 @@ class Peer(models.Model):
     certificate_der = models.BinaryField()
     accepts_top_secret = models.BooleanField(default=False)  # as its directory document says
     max_message_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    # How many messages it takes in one POST to /exchange/batches, as its directory says (1: none).
+    max_batch_messages = models.PositiveSmallIntegerField(default=1)
     is_active = models.BooleanField(default=True)
     added_at = models.DateTimeField()
     refreshed_at = models.DateTimeField()  # when its directory was last read

@@ -12,6 +12,11 @@ registration), so the message exists exactly when the change it reports does. ``
 
 A lease expires, so a pump killed mid-delivery leaves the message to the next one; the peer
 answers the second delivery of a message id as it answered the first.
+
+The pump leases due messages together (``claim_due``), groups them per peer (``batches_of``) and
+posts each group in one request when the peer takes batches (``deliver_batch``, ``batch.py``):
+each message keeps its own answer and outcome, and the outcomes of a batch are kept in one
+transaction (``record_outcomes``).
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from saraban.core.errors import FieldProblem, ValidationFailed
@@ -31,6 +36,7 @@ from saraban.documents.models import StoredFile
 from saraban.documents.services import read_file, store_file
 
 from .asic import MIMETYPE, Part, enclosure_part_name
+from .batch import BATCHES_PATH, MAX_BATCH_MESSAGES, BatchPart, decode_batch, encode_batch
 from .client import MAX_ANSWER_BYTES, MESSAGE_ID_HEADER, MESSAGES_PATH, PeerUnreachable, exchange_request
 from .delivery import OutgoingLetter
 from .dispatches import dispatch_failed, dispatch_reached
@@ -154,14 +160,14 @@ def reopen(message: OutgoingMessage, now: dt.datetime) -> None:
     message.save()
 
 
+def _due(now: dt.datetime) -> QuerySet[OutgoingMessage]:
+    return OutgoingMessage.objects.filter(status=MessageStatus.PENDING, next_attempt_at__lte=now).filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+
+
 def due_message_ids(limit: int) -> list[int]:
     """Messages whose next attempt is due and that no pump holds, oldest due first."""
-    now = timezone.now()
-    return list(
-        OutgoingMessage.objects.filter(status=MessageStatus.PENDING, next_attempt_at__lte=now)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]
-    )
+    return list(_due(timezone.now()).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
 
 
 def claim(message_pk: int) -> bool:
@@ -172,6 +178,58 @@ def claim(message_pk: int) -> bool:
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .update(lease_until=now + dt.timedelta(seconds=_lease_seconds()), last_attempt_at=now)
     )
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message leased for an attempt: its id, its peer and its size (to make batches of)."""
+
+    pk: int
+    peer_id: int
+    size: int
+
+
+def claim_due(limit: int) -> list[Claimed]:
+    """Lease up to ``limit`` due messages at once (oldest due first), in one short transaction.
+
+    Rows another pump is leasing at this moment are skipped (PostgreSQL: ``SKIP LOCKED``; SQLite's
+    write transaction excludes the other pump meanwhile), so no message is leased twice.
+    """
+    now = timezone.now()
+    skip = connection.features.has_select_for_update_skip_locked
+    with transaction.atomic():
+        rows = [Claimed(*row) for row in _due(now).select_for_update(skip_locked=skip).order_by(
+            "next_attempt_at", "pk").values_list("pk", "peer_id", "size")[:limit]]
+        if rows:
+            OutgoingMessage.objects.filter(pk__in=[r.pk for r in rows]).update(
+                lease_until=now + dt.timedelta(seconds=_lease_seconds()), last_attempt_at=now)
+    return rows
+
+
+def batches_of(claimed: list[Claimed], *, spread: int) -> list[list[int]]:
+    """The leased messages in batches per peer, each within the peer's batch size and byte limit,
+    split over about ``spread`` senders (a peer that takes no batches gets one message a batch)."""
+    peers = {pk: (size, limit) for pk, size, limit in Peer.objects.filter(
+        pk__in={c.peer_id for c in claimed}).values_list("pk", "max_batch_messages", "max_message_bytes")}
+    batches: list[list[int]] = []
+    by_peer: dict[int, list[Claimed]] = {}
+    for c in claimed:
+        by_peer.setdefault(c.peer_id, []).append(c)
+    for peer_id, rows in by_peer.items():
+        batch_size, byte_limit = peers.get(peer_id, (1, None))
+        most = max(1, min(batch_size, MAX_BATCH_MESSAGES, -(-len(rows) // max(spread, 1))))
+        byte_limit = byte_limit or settings.SARABAN_EXCHANGE["max_message_bytes"]
+        current: list[int] = []
+        size = 0
+        for c in rows:
+            if current and (len(current) >= most or size + c.size > byte_limit):
+                batches.append(current)
+                current, size = [], 0
+            current.append(c.pk)
+            size += c.size
+        if current:
+            batches.append(current)
+    return batches
 
 
 @dataclass(frozen=True)
@@ -227,6 +285,52 @@ def deliver(message_pk: int) -> Outcome:
     return outcome
 
 
+def deliver_batch(message_pks: list[int]) -> list[Outcome]:
+    """One attempt at several leased messages for one peer: one POST to its ``/exchange/batches``
+    when it takes batches (``batch.py``), else one POST each; the outcomes kept in one transaction."""
+    messages = list(OutgoingMessage.objects.select_related("peer").filter(pk__in=message_pks).order_by("pk"))
+    if not messages:
+        return []
+    peer = messages[0].peer
+    if len(messages) == 1 or peer.max_batch_messages <= 1 or any(m.peer_id != peer.pk for m in messages):
+        return [deliver(m.pk) for m in messages]
+    outcomes: list[Outcome] | None
+    if not peer.is_active:
+        outcomes = [Outcome("retry", "ระบบปลายทางถูกระงับการส่ง", "Sending to this peer is suspended")] * len(messages)
+    else:
+        body, content_type = encode_batch([BatchPart(read_file(m.container_id), message_id=m.message_id)
+                                           for m in messages])
+        try:
+            answer = exchange_request(peer.endpoint, "POST", BATCHES_PATH, body, headers={"Content-Type": content_type},
+                                      max_answer_bytes=MAX_ANSWER_BYTES * len(messages))
+        except PeerUnreachable as exc:
+            outcomes = [Outcome("retry", f"ติดต่อระบบปลายทางไม่ได้: {exc}", f"The peer cannot be reached: {exc}")] \
+                * len(messages)
+        else:
+            outcomes = _batch_outcomes(messages, answer.status, answer.body, answer.content_type)
+            if outcomes is None and answer.status >= 500:
+                why = Outcome("retry", f"ปลายทางตอบ HTTP {answer.status}", f"The peer answered HTTP {answer.status}")
+                outcomes = [why] * len(messages)
+    if outcomes is None:  # the batch itself was not taken (a refusal of the whole body): each alone
+        return [deliver(m.pk) for m in messages]
+    record_outcomes([(m.pk, o) for m, o in zip(messages, outcomes, strict=True)])
+    return outcomes
+
+
+def _batch_outcomes(messages: list[OutgoingMessage], status: int, body: bytes,
+                    content_type: str) -> list[Outcome] | None:
+    """Each message's outcome from the answer to its batch; None when that is not the answer to a batch."""
+    if status != 200:
+        return None
+    try:
+        answers = decode_batch(body, content_type, max_parts=len(messages))
+    except EnvelopeRefused:
+        return None
+    if len(answers) != len(messages):
+        return None
+    return [read_answer(m, a.status or 0, a.data, a.content_type) for m, a in zip(messages, answers, strict=True)]
+
+
 def backoff(attempts: int) -> dt.timedelta:
     """How long to wait after the ``attempts``-th failed attempt: 5 s, 10 s, 20 s … at most an hour."""
     return dt.timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), MAX_BACKOFF_S))
@@ -234,35 +338,52 @@ def backoff(attempts: int) -> dt.timedelta:
 
 def record_outcome(message_pk: int, outcome: Outcome) -> None:
     """Keep the outcome of an attempt, and what it means for the dispatch the message carries."""
+    record_outcomes([(message_pk, outcome)])
+
+
+def record_outcomes(outcomes: list[tuple[int, Outcome]]) -> None:
+    """Keep the outcomes of the attempts of one batch (or one message), in one transaction."""
     with transaction.atomic():
-        message = OutgoingMessage.objects.select_for_update().get(pk=message_pk)
-        if message.status != MessageStatus.PENDING:  # cancelled meanwhile
-            return
         now = timezone.now()
-        message.attempts += 1
-        message.lease_until = None
-        if outcome.result == "delivered":
-            message.status, message.delivered_at, message.last_error = MessageStatus.DELIVERED, now, ""
-            _peer_is_back(message.peer_id, now)
-        elif outcome.result == "refused":
-            message.status, message.refusal_code = MessageStatus.REFUSED, outcome.code
-            message.last_error = f"{outcome.message_th} / {outcome.message_en}"
-        else:
-            message.last_error = f"{outcome.message_th} / {outcome.message_en}"
-            message.refusal_code = outcome.code
-            message.next_attempt_at = now + backoff(message.attempts)
-            if message.next_attempt_at > message.give_up_at:
-                message.status = MessageStatus.GIVEN_UP
-        message.save()
-        if message.dispatch_id is None:
-            return
-        if message.status == MessageStatus.DELIVERED:
-            dispatch_reached(message.dispatch_id)
-        elif message.status == MessageStatus.REFUSED:
-            dispatch_failed(message.dispatch_id, f"ปลายทางปฏิเสธ: {outcome.message_th}")
-        elif message.status == MessageStatus.GIVEN_UP:
-            days = settings.SARABAN_EXCHANGE["retry_days"]
-            dispatch_failed(message.dispatch_id, f"ส่งไม่สำเร็จภายใน {days} วัน: {outcome.message_th}")
+        messages = {m.pk: m for m in OutgoingMessage.objects.select_for_update().filter(
+            pk__in=[pk for pk, _ in outcomes]).order_by("pk")}
+        answered_peers = set()
+        for message_pk, outcome in outcomes:
+            message = messages.get(message_pk)
+            if message is None or message.status != MessageStatus.PENDING:  # cancelled meanwhile
+                continue
+            _record(message, outcome, now)
+            if message.status == MessageStatus.DELIVERED:
+                answered_peers.add(message.peer_id)
+        for peer_id in answered_peers:
+            _peer_is_back(peer_id, now)
+
+
+def _record(message: OutgoingMessage, outcome: Outcome, now: dt.datetime) -> None:
+    message.attempts += 1
+    message.lease_until = None
+    if outcome.result == "delivered":
+        message.status, message.delivered_at, message.last_error = MessageStatus.DELIVERED, now, ""
+    elif outcome.result == "refused":
+        message.status, message.refusal_code = MessageStatus.REFUSED, outcome.code
+        message.last_error = f"{outcome.message_th} / {outcome.message_en}"
+    else:
+        message.last_error = f"{outcome.message_th} / {outcome.message_en}"
+        message.refusal_code = outcome.code
+        message.next_attempt_at = now + backoff(message.attempts)
+        if message.next_attempt_at > message.give_up_at:
+            message.status = MessageStatus.GIVEN_UP
+    message.save(update_fields=["attempts", "lease_until", "status", "delivered_at", "last_error", "refusal_code",
+                                "next_attempt_at"])
+    if message.dispatch_id is None:
+        return
+    if message.status == MessageStatus.DELIVERED:
+        dispatch_reached(message.dispatch_id)
+    elif message.status == MessageStatus.REFUSED:
+        dispatch_failed(message.dispatch_id, f"ปลายทางปฏิเสธ: {outcome.message_th}")
+    elif message.status == MessageStatus.GIVEN_UP:
+        days = settings.SARABAN_EXCHANGE["retry_days"]
+        dispatch_failed(message.dispatch_id, f"ส่งไม่สำเร็จภายใน {days} วัน: {outcome.message_th}")
 
 
 def _peer_is_back(peer_id: int, now: dt.datetime) -> None:

@@ -25,6 +25,7 @@ from saraban.directory.models import Organisation, OrganisationKind, Person
 from saraban.directory.services import create_organisation
 from saraban.regulation.content import LETTER_CODE_RE
 
+from .batch import MAX_BATCH_MESSAGES
 from .client import DIRECTORY_PATH, PeerUnreachable, endpoint_problem, exchange_request
 from .directory_document import (
     DEFAULT_MAX_BYTES,
@@ -65,7 +66,7 @@ def our_directory_document() -> bytes:
     return directory_document(
         deployment_identity(), settings.SARABAN_PUBLIC_URL, published_organisations(),
         accepts_top_secret=top_secret_may_go_electronically(),
-        max_message_bytes=settings.SARABAN_EXCHANGE["max_message_bytes"],
+        max_message_bytes=settings.SARABAN_EXCHANGE["max_message_bytes"], max_batch_messages=MAX_BATCH_MESSAGES,
     )
 
 
@@ -113,6 +114,7 @@ def add_peer(directory: Directory, *, confirmed_fingerprint: str, actor: Person 
         peer.name, peer.endpoint, peer.fingerprint = directory.name, directory.endpoint, directory.fingerprint
         peer.certificate_der = directory.certificate.dump()
         peer.accepts_top_secret, peer.max_message_bytes = directory.accepts_top_secret, directory.max_message_bytes
+        peer.max_batch_messages = min(directory.max_batch_messages, 32767)
         peer.refreshed_at, peer.is_active = now, True
         peer.save()
         sync_organisations(peer, directory.organisations)

@@ -12,29 +12,33 @@ import threading
 
 from django.db import close_old_connections, connection
 
+from .batch import MAX_BATCH_MESSAGES
 from .channels import Loop, pump_loops
 from .models import Peer
-from .outbox import claim, deliver, deliver_next, due_message_ids
+from .outbox import batches_of, claim_due, deliver_batch, deliver_next, due_message_ids
 from .peering import refresh_peer
 
 log = logging.getLogger(__name__)
 REFRESH_EVERY_S = 6 * 3600
 
 
-def _poller(stop: threading.Event, work: queue.Queue[int], senders: int, poll_s: float) -> None:
-    """Lease due messages and hand them to the senders; one poller, so an idle pump costs one query."""
+def _poller(stop: threading.Event, work: queue.Queue[list[int]], senders: int, poll_s: float) -> None:
+    """Lease due messages and hand them to the senders in batches per peer; one poller, so an idle
+    pump costs one query."""
     try:
         while not stop.is_set():
             try:
-                if work.qsize() >= senders:  # every sender busy: lease nothing yet (leases run out)
+                free = senders - work.qsize()
+                if free <= 0:  # every sender busy: lease nothing yet (leases run out)
                     stop.wait(0.02)
                     continue
-                handed = 0
-                for message_pk in due_message_ids(senders - work.qsize()):
-                    if claim(message_pk):
-                        work.put(message_pk)
-                        handed += 1
-                if not handed:
+                if not due_message_ids(1):
+                    stop.wait(poll_s)
+                    continue
+                claimed = claim_due(free * MAX_BATCH_MESSAGES)
+                for batch in batches_of(claimed, spread=free):
+                    work.put(batch)
+                if not claimed:
                     stop.wait(poll_s)
             except Exception:  # a database that went away: try again shortly on a new connection
                 log.exception("exchange pump: looking for due messages failed")
@@ -44,18 +48,18 @@ def _poller(stop: threading.Event, work: queue.Queue[int], senders: int, poll_s:
         connection.close()
 
 
-def _sender(stop: threading.Event, work: queue.Queue[int]) -> None:
+def _sender(stop: threading.Event, work: queue.Queue[list[int]]) -> None:
     """Deliver what the poller leased, keeping this thread's database and HTTP connections open."""
     try:
         while not stop.is_set():
             try:
-                message_pk = work.get(timeout=0.5)
+                batch = work.get(timeout=0.5)
             except queue.Empty:
                 continue
             try:
-                deliver(message_pk)
-            except Exception:  # the attempt is not recorded: its lease runs out and it is tried again
-                log.exception("exchange pump: delivering message %s failed", message_pk)
+                deliver_batch(batch)
+            except Exception:  # the attempt is not recorded: its leases run out and it is tried again
+                log.exception("exchange pump: delivering messages %s failed", batch)
                 connection.close()
     finally:
         connection.close()
@@ -103,7 +107,7 @@ def run_pump(stop: threading.Event, *, senders: int, poll_s: float = 0.25,
     Beside them, the peers' directories are read again every ``refresh_every_s`` (6 hours), and the
     other channels' loops run (``channels.pump_loops``: e-CMS posting and polling).
     """
-    work: queue.Queue[int] = queue.Queue()
+    work: queue.Queue[list[int]] = queue.Queue()
     threads = [threading.Thread(target=_sender, args=(stop, work), name=f"exchange-sender-{i}", daemon=True)
                for i in range(senders)]
     threads.append(threading.Thread(target=_poller, args=(stop, work, senders, poll_s), name="exchange-poller",

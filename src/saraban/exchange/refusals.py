@@ -75,6 +75,8 @@ REFUSALS: dict[str, RefusalText] = {
     "exchange.unsupported_media_type": RefusalText(
         415, "ข้อความต้องส่งเป็น application/vnd.etsi.asic-e+zip",
         "The message must be sent as application/vnd.etsi.asic-e+zip"),
+    "exchange.bad_batch": RefusalText(
+        400, "ชุดข้อความ (multipart/mixed) มีรูปแบบไม่ถูกต้อง", "The batch of messages (multipart/mixed) is malformed"),
     "exchange.bad_directory": RefusalText(
         400, "เอกสารทำเนียบหน่วยงาน (directory.json) ไม่ถูกต้อง", "The directory document is malformed"),
 }

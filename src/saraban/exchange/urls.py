@@ -6,5 +6,6 @@ from . import views
 
 urlpatterns = [
     path("messages", views.messages, name="exchange-messages"),
+    path("batches", views.batches, name="exchange-batches"),
     path("directory", views.directory, name="exchange-directory"),
 ]

@@ -14,10 +14,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from .asic import MIMETYPE
+from .batch import BATCH_MEDIA_TYPE, MAX_BATCH_MESSAGES, BatchPart, decode_batch, encode_batch
 from .client import MESSAGE_ID_HEADER
 from .peering import our_directory_document
-from .receiving import receive_message, refusal_answer
-from .refusals import refused
+from .receiving import receive_message, receive_messages, refusal_answer
+from .refusals import EnvelopeRefused, refused
 
 log = logging.getLogger(__name__)
 _CHUNK = 1024 * 1024
@@ -81,6 +82,42 @@ def messages(request: HttpRequest) -> HttpResponse:
         log.exception("exchange: a message could not be received")
         return _unavailable()
     return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+
+
+@csrf_exempt
+def batches(request: HttpRequest) -> HttpResponse:
+    """``POST /exchange/batches``: several messages in one ``multipart/mixed`` body (``batch.py``).
+
+    The answer is ``multipart/mixed`` with each message's signed answer, in order; a body that is
+    not a batch is refused as a whole with one signed rejection (``exchange.bad_batch``).
+    """
+    if request.method != "POST":
+        return _not_allowed("POST")
+    limit = settings.SARABAN_EXCHANGE["max_message_bytes"]
+    try:
+        if request.content_type != BATCH_MEDIA_TYPE:
+            answer = refusal_answer(refused("exchange.unsupported_media_type", request.content_type or "none"),
+                                    in_reply_to=None)
+            return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        data = None if (declared.isdigit() and int(declared) > limit) else _read_limited(request, limit)
+        if data is None:
+            answer = refusal_answer(refused("exchange.too_large", f"{declared} bytes > {limit}"), in_reply_to=None)
+            return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+        try:
+            parts = decode_batch(data, request.META.get("CONTENT_TYPE", ""), max_parts=MAX_BATCH_MESSAGES)
+        except EnvelopeRefused as exc:
+            answer = refusal_answer(exc, in_reply_to=None)
+            return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+        answers = receive_messages(parts)
+    except Exception:  # a database that is down or locked: the sender retries, nothing was kept
+        log.exception("exchange: a batch could not be received")
+        return _unavailable()
+    body, content_type = encode_batch([
+        BatchPart(a.body, message_id=p.message_id, status=a.status, content_type=a.content_type)
+        for p, a in zip(parts, answers, strict=True)
+    ])
+    return HttpResponse(body, status=200, content_type=content_type)
 
 
 def directory(request: HttpRequest) -> HttpResponse:
