@@ -7,8 +7,9 @@ second, each ``saraban serve`` with its worker and exchange pump) pin each other
 signed one-page letters to B's organisation (created, approved and signed in batches, PAdES B-B by
 default; timed apart, not part of the figures). Then the timed run: A's registry sends them through
 the service layer (``send_letter``, in A's process, ``--batch`` letters per snippet) while A's pump
-delivers; B's registry clerk registers (ลงรับ, ``inbox.services.register``) whatever has arrived, in
-a loop in B's process; the signed receipts go back to A.
+delivers; B's registry clerk registers whatever has arrived, in a loop in B's process, up to
+``--select`` letters at once (ลงรับหลายฉบับ, ``inbox.services.register_many``; ``--select 1``: one by
+one with ``register``); the signed receipts go back to A.
 
 - ``letters_per_s``: N / (A sees the last registered receipt − the first send), from A's rows
   (``Dispatch.sent_at`` and the ``status_at`` of ``registered``);
@@ -133,7 +134,7 @@ from pathlib import Path
 from saraban.inbox.models import IncomingLetter, IncomingStatus
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from saraban.inbox.services import register
+from saraban.inbox.services import register, register_many
 clerk = Person.objects.get(username=ORG + ".registry")
 stop = Path(STOP)
 waiting = IncomingLetter.objects.filter(organisation__identifier=ORG, status=IncomingStatus.DELIVERED)
@@ -141,21 +142,25 @@ waiting = waiting.filter(received_message__isnull=False) if CHANNEL == "exchange
     dispatch__isnull=False)
 times, queries, errors, polls, started = [], [], [], 0, time.monotonic()
 while not stop.exists() and time.monotonic() - started < DEADLINE_S:
-    batch = list(waiting.order_by("pk")[:20])
+    batch = list(waiting.order_by("pk")[:SELECTION])
     polls += 1
     if not batch:
         time.sleep(0.1)  # the clerk looks again (and this loop costs B no CPU meanwhile)
         continue
-    for incoming in batch:
+    # One at a time (ลงรับ), or the whole selection at once (ลงรับหลายฉบับ): per letter, the mean.
+    for selection in ([[i] for i in batch] if SELECTION == 1 else [batch]):
         t0 = time.perf_counter()
         try:
             with CaptureQueriesContext(connection) as captured:
-                register(incoming, actor=clerk)
+                if SELECTION == 1:
+                    register(selection[0], actor=clerk)
+                else:
+                    register_many(selection, actor=clerk)
         except Exception as exc:
             errors.append(f"{type(exc).__name__}: {exc}"[:300])
             continue
-        times.append((time.perf_counter() - t0) * 1000)
-        queries.append(len(captured))
+        times += [(time.perf_counter() - t0) * 1000 / len(selection)] * len(selection)
+        queries += [len(captured) / len(selection)] * len(selection)
 result = {"register_ms": times, "register_queries": queries, "errors": errors[:20], "error_count": len(errors),
           "polls": polls}
 """
@@ -511,12 +516,14 @@ def wait_registered(a: Deployment, dispatches: list[int], timeout: float,
 class Registrar:
     """The recipient's registry clerk: one long snippet in the recipient's process, registering as letters arrive."""
 
-    def __init__(self, d: Deployment, org: str, channel: str, *, fresh: bool = False, deadline_s: float = 3600) -> None:
+    def __init__(self, d: Deployment, org: str, channel: str, *, fresh: bool = False, deadline_s: float = 3600,
+                 selection: int = 1) -> None:
         self.deployment, self.stop_file = d, d.home / f"bench-stop-{channel}"
         self.stop_file.unlink(missing_ok=True)
         self.result: dict[str, Any] = {}
         self.error: BaseException | None = None
-        variables = {"ORG": org, "CHANNEL": channel, "STOP": str(self.stop_file), "DEADLINE_S": deadline_s}
+        variables = {"ORG": org, "CHANNEL": channel, "STOP": str(self.stop_file), "DEADLINE_S": deadline_s,
+                     "SELECTION": selection}
 
         def run() -> None:
             try:
@@ -754,7 +761,7 @@ def run_exchange(a: Deployment, b: Deployment, options: argparse.Namespace, samp
     print(f"prepared {len(ids)} letters in {prep_s:.1f} s (create {prep['create_s']:.1f} s, "
           f"sign {prep['sign_s']:.1f} s, number {prep['number_s']:.1f} s)", flush=True)
 
-    registrar = Registrar(b, org_b, "exchange")
+    registrar = Registrar(b, org_b, "exchange", selection=options.select)
     warm = send_batches(a, org_a, warm_ids, options.batch)
     if not wait_registered(a, [w["dispatch"] for w in warm], 120):
         raise RuntimeError("the warm-up letters did not come back registered")
@@ -828,7 +835,7 @@ def run_internal(a: Deployment, options: argparse.Namespace) -> dict[str, Any]:
     warm_ids, _ = prepare(a, org=org, to=to, peer=None, count=WARM_UP, signing=options.signing, first=10_000)
     ids, _ = prepare(a, org=org, to=to, peer=None, count=options.letters, signing=options.signing,
                      first=10_000 + WARM_UP)
-    registrar = Registrar(a, to, "internal", fresh=True)
+    registrar = Registrar(a, to, "internal", fresh=True, selection=options.select)
     warm = send_batches(a, org, warm_ids, options.batch)
     if not wait_registered(a, [w["dispatch"] for w in warm], 120):
         raise RuntimeError("the internal warm-up letters were not registered")
@@ -880,6 +887,8 @@ def main() -> None:
     parser.add_argument("--faults", action="store_true", help="kill and restart the receiver during the run")
     parser.add_argument("--kinds", default="sqlite,postgres", help="A's and B's databases")
     parser.add_argument("--batch", type=int, default=20, help="letters sent per snippet in A's process")
+    parser.add_argument("--select", type=int, default=20,
+                        help="letters the clerk registers at once (register_many); 1: one by one (register)")
     parser.add_argument("--signing", choices=["pades", "typed"], default="pades",
                         help="PAdES B-B with a demo certificate (default) or a typed-name signature")
     parser.add_argument("--fault-every", type=float, default=3.0, help="seconds between a restart and the next kill")
@@ -909,7 +918,8 @@ def main() -> None:
               flush=True)
         pin_both(a, b)
         result: dict[str, Any] = {"bench": "exchange", "letters": options.letters, "faults": options.faults,
-                                  "kinds": list(kinds), "signing": options.signing, "batch": options.batch}
+                                  "kinds": list(kinds), "signing": options.signing, "batch": options.batch,
+                                  "select": options.select}
         result |= run_exchange(a, b, options, sample_dir)
         if not options.faults and not options.no_internal:
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from saraban.access import refusals
 from saraban.access.policy import has_role, has_role_within, today
 from saraban.audit.services import record_event
-from saraban.core.errors import FieldProblem, ValidationFailed, enforce
+from saraban.core.errors import FieldProblem, Refusal, ValidationFailed, enforce
 from saraban.core.labels import pair
 from saraban.directory.models import Organisation, Person, Role
 from saraban.directory.selectors import acting_appointments, current_roles
@@ -22,7 +23,9 @@ from saraban.exchange.delivery import Delivery
 from saraban.exchange.models import DispatchStatus
 from saraban.exchange.services import report_to_sender
 from saraban.ocr.services import request_reading
-from saraban.registers.numbering import EntryFields
+from saraban.registers.models import EntryStatus, RegisterEntry
+from saraban.registers.numbering import Allocation, EntryFields
+from saraban.registers.services import cancel_entry, confirm_reservation
 from saraban.registers.services import register_incoming as allocate_receive_number
 from saraban.regulation.kinds import Secrecy, Urgency
 from saraban.rendering.engine import RenderError
@@ -47,7 +50,10 @@ from .permissions import (
     can_return,
 )
 from .permissions import may_act_on as may_act_on  # the pages and tests ask it here too
+from .selectors import incoming_visible_to
 from .snapshots import incoming_snapshot
+
+log = logging.getLogger(__name__)
 
 
 def _audit(incoming: IncomingLetter, action: str, actor: Person | None, before: object, **detail: object) -> None:
@@ -198,6 +204,100 @@ def _mark_registered(
     _audit(incoming, "incoming.registered", actor, before, receive_number=number)
     _tell_sender(incoming, DispatchStatus.REGISTERED, actor, receive_number=str(number),
                  registered_on=timezone.localdate(moment))
+
+
+def register_many(incomings: Sequence[IncomingLetter], *, actor: Person) -> list[IncomingLetter]:
+    """ลงรับหลายฉบับ: register a clerk's selection at once; the letters registered, in the order given.
+
+    Every letter is checked first (who may, its state, a readable PDF): one that cannot be
+    registered refuses the whole selection, and no number is drawn. Then the numbers are reserved
+    (จองเลข) for all of them in one short transaction; the receipt stamps are drawn with no lock
+    held; and one transaction confirms the numbers, marks the letters registered and queues the
+    receipts to their senders. A letter registered by another clerk meanwhile, or whose stamp
+    fails, keeps no number: its reservation is cancelled (ยกเลิก in the book: no gap, no
+    duplicate) and it is left out of the result.
+    """
+    given = {i.pk: i for i in incomings}
+    ids = list(given)
+    if not ids:
+        return []
+    letters = {i.pk: i for i in IncomingLetter.objects.select_related("organisation").filter(pk__in=ids)}
+    visible = set(incoming_visible_to(actor).filter(pk__in=ids).values_list("pk", flat=True))
+    clerk_of: dict[int, Refusal | None] = {}
+    originals: dict[int, bytes] = {}
+    for pk in ids:
+        incoming = letters.get(pk)
+        if incoming is None or pk not in visible or incoming.status != IncomingStatus.DELIVERED:
+            enforce(can_register(actor, incoming or given[pk]))  # the refusal a single ลงรับ would get
+        incoming = letters[pk]
+        if incoming.organisation_id not in clerk_of:
+            clerk_of[incoming.organisation_id] = can_register_paper(actor, incoming.organisation_id)
+        enforce(clerk_of[incoming.organisation_id])
+        originals[pk] = read_file(incoming.original_id)
+        try:
+            readable_pdf(originals[pk])  # checked before a number is drawn: a refused letter burns none
+        except PdfError as exc:
+            raise _damaged_letter(exc) from None
+    moment = timezone.now()
+    # The letters' rows first, then the book and the audit chain (the order of ``register``).
+    with transaction.atomic():
+        locked = _locked(ids)
+        for pk in ids:
+            _state(locked[pk], IncomingStatus.DELIVERED, th="ลงรับ", en="register it")
+        reserved = {pk: _reserve_number(letters[pk], actor, moment) for pk in ids}
+    confirmed: set[int] = set()
+    try:
+        stamped: dict[int, StoredFile] = {}
+        for pk in ids:  # no lock held: the book is free for other clerks meanwhile
+            try:
+                stamped[pk] = _store_stamped(
+                    _stamped_copy(letters[pk].organisation, reserved[pk].number, moment, originals[pk]))
+            except PdfError:
+                continue
+        done = []
+        with transaction.atomic():
+            locked = _locked(ids)
+            for pk in ids:
+                incoming, allocation = locked[pk], reserved[pk]
+                if pk not in stamped or incoming.status != IncomingStatus.DELIVERED:
+                    continue
+                if not confirm_reservation(allocation.entry_id, actor=actor):
+                    continue
+                confirmed.add(pk)
+                incoming.organisation = letters[pk].organisation
+                _mark_registered(incoming, allocation.entry_id, allocation.number, moment, stamped[pk], actor)
+                done.append(incoming)
+    finally:
+        for pk in ids:
+            if pk not in confirmed:
+                try:
+                    _cancel_reservation(reserved[pk].entry_id)
+                except Exception:  # the database went away: the number stays จองเลข, never given again
+                    log.exception("inbox: the reserved receive number %s could not be cancelled", reserved[pk].number)
+    return done
+
+
+def _locked(ids: list[int]) -> dict[int, IncomingLetter]:
+    return {i.pk: i for i in IncomingLetter.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+
+
+def _reserve_number(incoming: IncomingLetter, actor: Person, moment: dt.datetime) -> Allocation:
+    return allocate_receive_number(
+        incoming.organisation_id, classified=Secrecy(incoming.secrecy).is_classified, at=moment,
+        actor_label=actor.display_name,
+        fields=EntryFields(
+            letter_number=incoming.letter_number, letter_date=incoming.letter_date, sender=incoming.sender_name,
+            recipient=incoming.addressed_to or incoming.organisation.name_th, subject=incoming.subject,
+            registered_by_id=actor.pk, status=EntryStatus.RESERVED,
+        ),
+    )
+
+
+def _cancel_reservation(entry_id: int) -> None:
+    """A number reserved for a letter that was not registered after all: ยกเลิก, never reused."""
+    entry = RegisterEntry.objects.filter(pk=entry_id, status=EntryStatus.RESERVED).first()
+    if entry is not None:
+        cancel_entry(entry, reason="ลงรับไม่สำเร็จ (ลงรับโดยผู้อื่นแล้ว หรือประทับตรารับไม่ได้)")
 
 
 @dataclass(frozen=True)
