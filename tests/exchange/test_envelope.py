@@ -137,3 +137,37 @@ def test_an_organisation_seal_issued_by_a_ca_signs_when_its_certificate_is_pinne
     with pytest.raises(EnvelopeRefused) as refusal:  # pins name certificates, not their issuers
         open_envelope(data, trusted={ca_fingerprint}, **LIMITS)
     assert refusal.value.code == "exchange.unknown_signer"
+
+
+@pytest.mark.parametrize(("usage", "usable"), [(None, True), ("digital_signature", True),
+                                               ("content_commitment", True), ("key_encipherment", False)])
+def test_a_certificate_signs_unless_its_key_usage_forbids_it(to: Address, usage: str | None, usable: bool) -> None:
+    """RFC 5280: no key usage extension allows any use; one without digitalSignature or nonRepudiation does not."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from saraban.signatures.pades.keys import KeyMaterial
+
+    now, key = dt.datetime.now(dt.UTC), ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ตราประทับ")])
+    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+               .serial_number(7).not_valid_before(now - dt.timedelta(days=1))
+               .not_valid_after(now + dt.timedelta(days=9)))
+    if usage:
+        flags = dict.fromkeys(("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+                               "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only"), False)
+        builder = builder.add_extension(x509.KeyUsage(**(flags | {usage: True})), critical=True)
+    der = serialization.Encoding.DER
+    certificate = builder.sign(key, hashes.SHA256()).public_bytes(der)
+    seal = KeyMaterial(key.private_bytes(der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+                       certificate, ()).open()
+    data = pack(letter(Address("dep-a", "opm-ops"), to), seal)
+    pins = {hashlib.sha256(certificate).hexdigest()}
+    if usable:
+        assert open_envelope(data, trusted=pins, **LIMITS).envelope.kind == "letter"
+    else:
+        with pytest.raises(EnvelopeRefused) as refusal:
+            open_envelope(data, trusted=pins, **LIMITS)
+        assert refusal.value.code == "exchange.signer_not_valid"
