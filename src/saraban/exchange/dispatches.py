@@ -31,7 +31,8 @@ def report_status(
 ) -> Dispatch:
     """The recipient's side reports what became of a dispatch (received, registered, returned)."""
     with transaction.atomic():
-        dispatch = Dispatch.objects.select_for_update().get(pk=dispatch.pk)
+        # The dispatch's row is locked, not its letter's (read with it, for the audit and the register).
+        dispatch = Dispatch.objects.select_for_update(of=("self",)).select_related("letter").get(pk=dispatch.pk)
         if _PROGRESS[status] < _PROGRESS[DispatchStatus(dispatch.status)]:
             return dispatch  # an older receipt arriving late
         if dispatch.status == status and status != DispatchStatus.FAILED:
@@ -43,8 +44,8 @@ def report_status(
             dispatch.receive_number = receive_number
         if reason:
             dispatch.returned_reason = reason
-        dispatch.save()
-        letter = Letter.objects.get(pk=dispatch.letter_id)
+        dispatch.save(update_fields=["status", "status_at", "receive_number", "returned_reason"])
+        letter = dispatch.letter
         record_event(
             "dispatch.status", object_type="dispatch", object_id=dispatch.pk, organisation_id=letter.organisation_id,
             actor=actor, before=before, after={"status": status, "receive_number": dispatch.receive_number},
