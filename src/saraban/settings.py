@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "saraban.mail",
     "saraban.inbox",
     "saraban.search",
+    "saraban.records",
     "saraban.ocr",
     "saraban.rendering",
     "saraban.web",
@@ -401,6 +402,22 @@ SARABAN_OCR: dict[str, Any] = {
     "jobs": max(1, _env_int("SARABAN_OCR_JOBS", 1, high=64)),
     "page_timeout_s": max(10, _env_int("SARABAN_OCR_PAGE_TIMEOUT_S", 180, high=3600)),
     "max_pages": max(1, _env_int("SARABAN_OCR_MAX_PAGES", 300, high=5000)),
+}
+# ---- Records (saraban.records; ระเบียบฯ ข้อ 52–69). The Regulation's periods that are unconfirmed [M] are
+# settings: the retention of a letter filed nowhere (10 years), the age at which records go to the National
+# Archives (20 years, by 31 January), the days after the year's end to draw up the destruction list (60).
+_RETENTION = os.environ.get("SARABAN_RECORDS_DEFAULT_RETENTION", "10y").strip() or "10y"
+if _RETENTION not in ("1y", "5y", "10y", "permanent"):
+    raise ImproperlyConfigured(
+        "SARABAN_RECORDS_DEFAULT_RETENTION ต้องเป็น 1y, 5y, 10y หรือ permanent / must be 1y, 5y, 10y or permanent: "
+        f"{_RETENTION!r}"
+    )
+SARABAN_RECORDS: dict[str, Any] = {
+    "default_retention": _RETENTION,
+    "transfer_age_years": max(1, _env_int("SARABAN_RECORDS_TRANSFER_AGE_YEARS", 20, high=100)),
+    "transfer_deadline": os.environ.get("SARABAN_RECORDS_TRANSFER_DEADLINE", "01-31"),
+    "survey_days": max(1, _env_int("SARABAN_RECORDS_SURVEY_DAYS", 60, high=366)),
+    "archives_objection_days": max(0, _env_int("SARABAN_RECORDS_OBJECTION_DAYS", 60, high=3650)),
 }
 # Secrets kept in the database (mail passwords, DKIM keys) are sealed under a key derived from this
 # (unset: from SECRET_KEY); see saraban.core.secrets.

@@ -1,0 +1,66 @@
+"""What records need to know of a letter sent or received: its organisation, year, number and title."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from saraban.correspondence.models import NUMBERED_STATUSES, Letter
+from saraban.inbox.models import IncomingLetter, IncomingStatus
+
+from .models import RecordKind
+
+
+@dataclass(frozen=True)
+class LetterFacts:
+    """A letter as its record sees it."""
+
+    kind: RecordKind
+    object_id: int
+    organisation_id: int
+    date: dt.date
+    number: str
+    subject: str
+    pdf_sha256: str | None  # the file kept: the signed PDF sent, the registered (stamped) copy received
+
+
+def letter_facts(kind: str, object_id: int) -> LetterFacts | None:
+    """The facts of the sent letter (``out``) or received letter (``in``); None if it is not a record.
+
+    Letters not yet numbered, and letters received but not registered (or returned), are not records.
+    """
+    if kind == RecordKind.OUTGOING:
+        letter = Letter.objects.filter(pk=object_id, status__in=NUMBERED_STATUSES).first()
+        if letter is None or not letter.number:
+            return None
+        return LetterFacts(RecordKind.OUTGOING, letter.pk, letter.organisation_id,
+                           letter.date or timezone.localdate(letter.created_at), letter.number, letter.subject,
+                           letter.pdf_id)
+    incoming = IncomingLetter.objects.filter(pk=object_id).exclude(
+        status__in=[IncomingStatus.DELIVERED, IncomingStatus.RETURNED]).first()
+    if incoming is None or incoming.receive_number is None:
+        return None
+    day = incoming.letter_date or timezone.localdate(incoming.registered_at or incoming.delivered_at)
+    return LetterFacts(RecordKind.INCOMING, incoming.pk, incoming.organisation_id, day, incoming.letter_number,
+                       incoming.subject, incoming.stamped_id or incoming.original_id)
+
+
+def unrecorded(organisation_id: int, recorded: set[tuple[str, int]]) -> list[LetterFacts]:
+    """The organisation's letters sent or received that have no record yet (not in ``recorded``)."""
+    found = []
+    for pk, day, created, number, subject, pdf in Letter.objects.filter(
+            organisation_id=organisation_id, status__in=NUMBERED_STATUSES).exclude(number="").values_list(
+            "pk", "date", "created_at", "number", "subject", "pdf_id"):
+        if (RecordKind.OUTGOING, pk) not in recorded:
+            found.append(LetterFacts(RecordKind.OUTGOING, pk, organisation_id, day or timezone.localdate(created),
+                                     number, subject, pdf))
+    for pk, day, registered, number, subject, stamped, original in IncomingLetter.objects.filter(
+            organisation_id=organisation_id, receive_number__isnull=False).exclude(
+            status=IncomingStatus.RETURNED).values_list(
+            "pk", "letter_date", "registered_at", "letter_number", "subject", "stamped_id", "original_id"):
+        if (RecordKind.INCOMING, pk) not in recorded:
+            found.append(LetterFacts(RecordKind.INCOMING, pk, organisation_id,
+                                     day or timezone.localdate(registered), number, subject, stamped or original))
+    return found

@@ -1,0 +1,82 @@
+"""``saraban records``: the records an organisation keeps.
+
+- ``due --organisation ID --year Y``: what became due for destruction by the end of year Y (พ.ศ., or
+  ค.ศ. which is read as พ.ศ. - 543), as the survey of ข้อ 66 draws it up, and what is held apart;
+- ``import-plan --organisation ID FILE.csv --user U``: add or update the file plan from CSV (columns
+  code, title, parent, retention, years, legal_basis); every bad row is reported and nothing is written.
+"""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from saraban.core.errors import SarabanError
+from saraban.directory.models import Organisation, Person
+from saraban.records.retention import as_buddhist_year
+from saraban.records.selectors import due_for_destruction, held_records
+from saraban.records.services import ensure_records, import_file_plan
+
+
+def _organisation(identifier: str) -> Organisation:
+    found = Organisation.objects.filter(identifier=identifier).first()
+    if found is None and identifier.isdigit():
+        found = Organisation.objects.filter(pk=int(identifier)).first()
+    if found is None:
+        raise CommandError(f"ไม่พบหน่วยงาน / no such organisation: {identifier!r}", returncode=2)
+    return found
+
+
+def _year(text: str) -> int:
+    if not text.isdigit() or not 1900 <= int(text) <= 3000:
+        raise CommandError(f"ปีต้องเป็นตัวเลข 4 หลัก เช่น 2569 / the year must be 4 digits, e.g. 2569: {text!r}",
+                           returncode=2)
+    return as_buddhist_year(int(text))
+
+
+class Command(BaseCommand):
+    help = "Records: what is due for destruction in a year; import a file plan."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        due = sub.add_parser("due", help="records due for destruction by the end of a year")
+        due.add_argument("--organisation", required=True)
+        due.add_argument("--year", required=True)
+        plan = sub.add_parser("import-plan", help="the file plan from CSV")
+        plan.add_argument("--organisation", required=True)
+        plan.add_argument("--user", required=True, help="who imports it (a registry clerk or administrator)")
+        plan.add_argument("file")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        organisation = _organisation(options["organisation"])
+        try:
+            if options["action"] == "due":
+                self._due(organisation, _year(options["year"]))
+            else:
+                person = Person.objects.filter(username=options["user"]).first()
+                if person is None:
+                    raise CommandError(f"ไม่พบผู้ใช้ / no such user: {options['user']!r}", returncode=2)
+                try:
+                    text = Path(options["file"]).read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise CommandError(f"อ่านไฟล์ไม่ได้ (ต้องเป็น CSV แบบ UTF-8) / cannot read the file (UTF-8 CSV): "
+                                       f"{exc}", returncode=2) from None
+                rows = import_file_plan(organisation, text, actor=person)
+                self.stdout.write(f"นำเข้าแฟ้ม {rows} รายการ / imported {rows} files")
+        except SarabanError as exc:
+            lines = [f"{exc.message_th} / {exc.message_en}", *(f"  {p.message_th} / {p.message_en}"
+                                                              for p in exc.problems)]
+            raise CommandError("\n".join(lines), returncode=2) from None
+
+    def _due(self, organisation: Organisation, year: int) -> None:
+        ensure_records(organisation.pk)
+        due = list(due_for_destruction(organisation.pk, year))
+        for record in due:
+            self.stdout.write(f"{record.kind}:{record.object_id}\tพ.ศ. {record.document_year}\t"
+                              f"เก็บถึง {record.keep_until}\t{record.get_retention_class_display()}")
+        held = held_records(organisation.pk, year).count()
+        self.stdout.write(f"ครบกำหนดทำลายภายในสิ้นปี พ.ศ. {year}: {len(due):,} ฉบับ, ระงับไว้ {held:,} ฉบับ / "
+                          f"due by the end of {year - 543}: {len(due):,}, on hold {held:,}")

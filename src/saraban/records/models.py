@@ -1,0 +1,130 @@
+"""The file plan, cases, records with their retention, and legal holds."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from .retention import RetentionClass
+
+
+class FilePlanEntry(models.Model):
+    """One file (แฟ้ม) of an organisation's file plan: a node of its classification tree.
+
+    Its retention is the default of the records filed under it.
+    """
+
+    organisation = models.ForeignKey("directory.Organisation", on_delete=models.PROTECT, related_name="+")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    code = models.CharField(max_length=40)  # e.g. "01.02"; unique in the organisation
+    title = models.CharField(max_length=300)
+    retention_class = models.CharField(max_length=10, choices=RetentionClass.choices,
+                                       default=RetentionClass.TEN_YEARS)
+    retention_years = models.PositiveSmallIntegerField(null=True, blank=True)  # for "law" only
+    legal_basis = models.CharField(max_length=300, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "แฟ้ม / file"
+        constraints = [models.UniqueConstraint(fields=["organisation", "code"], name="records_file_code_once")]
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class CaseStage(models.TextChoices):
+    """The three kinds of storage of ข้อ 52."""
+
+    IN_PROGRESS = "in_progress", "เก็บระหว่างปฏิบัติ / in progress"
+    COMPLETED = "completed", "เก็บเมื่อปฏิบัติเสร็จแล้ว / completed"
+    AUDIT = "audit", "เก็บไว้เพื่อใช้ในการตรวจสอบ / kept for audit"
+
+
+class Case(models.Model):
+    """A case (เรื่อง): a letter with its replies, endorsements and enclosures, in one file."""
+
+    organisation = models.ForeignKey("directory.Organisation", on_delete=models.PROTECT, related_name="+")
+    file = models.ForeignKey(FilePlanEntry, on_delete=models.PROTECT, related_name="cases")
+    title = models.CharField(max_length=500)
+    stage = models.CharField(max_length=12, choices=CaseStage.choices, default=CaseStage.IN_PROGRESS)
+    opened_at = models.DateTimeField()
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "เรื่อง / case"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RecordKind(models.TextChoices):
+    OUTGOING = "out", "หนังสือส่ง / sent"
+    INCOMING = "in", "หนังสือรับ / received"
+
+
+class RecordStatus(models.TextChoices):
+    KEPT = "kept", "เก็บรักษา / kept"
+    DESTROYED = "destroyed", "ทำลายแล้ว / destroyed"
+
+
+class Record(models.Model):
+    """One letter sent or received, as a record: its case, retention and the year it is kept to.
+
+    ``keep_until`` is the last พ.ศ. year it is kept (None: ห้ามทำลาย). An override of the file's
+    retention carries its reason. ``stored_copy`` is the copy with the ตรากำหนดเก็บหนังสือ; the
+    original file is never stamped.
+    """
+
+    organisation = models.ForeignKey("directory.Organisation", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=3, choices=RecordKind.choices)
+    object_id = models.PositiveBigIntegerField()  # the Letter or IncomingLetter
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="records")
+    retention_class = models.CharField(max_length=10, choices=RetentionClass.choices)
+    retention_years = models.PositiveSmallIntegerField(null=True, blank=True)
+    legal_basis = models.CharField(max_length=300, blank=True)
+    override_reason = models.CharField(max_length=500, blank=True)  # set when not the file's retention
+    document_year = models.PositiveSmallIntegerField()  # พ.ศ.
+    keep_until = models.PositiveSmallIntegerField(null=True, blank=True)  # พ.ศ.; None: ห้ามทำลาย
+    status = models.CharField(max_length=10, choices=RecordStatus.choices, default=RecordStatus.KEPT)
+    stored_copy = models.ForeignKey("documents.StoredFile", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    filed_at = models.DateTimeField()
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+
+    class Meta:
+        verbose_name = "ทะเบียนเก็บหนังสือ / record"
+        constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="records_one_per_letter")]
+        indexes = [models.Index(fields=["organisation", "status", "keep_until"], name="records_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.object_id} until {self.keep_until or 'ห้ามทำลาย'}"
+
+
+class HoldReason(models.TextChoices):
+    COURT = "court", "คดีความในศาล / court case"
+    INVESTIGATION = "investigation", "การสอบสวน / investigation"
+    AUDIT = "audit", "การตรวจสอบ / audit"
+    OTHER = "other", "เหตุอื่น / other"
+
+
+class LegalHold(models.Model):
+    """A hold on a record (ระงับการทำลาย): nothing held is destroyed until it is released."""
+
+    record = models.ForeignKey(Record, on_delete=models.PROTECT, related_name="holds")
+    reason = models.CharField(max_length=15, choices=HoldReason.choices)
+    detail = models.CharField(max_length=500)  # the case number, the order, who asked
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    placed_at = models.DateTimeField()
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    released_at = models.DateTimeField(null=True, blank=True)
+    release_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "การระงับการทำลาย / legal hold"
+
+    def __str__(self) -> str:
+        return f"hold {self.reason} on {self.record_id}"
