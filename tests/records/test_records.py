@@ -167,3 +167,42 @@ def test_the_command(agency: Organisation, clerk: Person, signer: Person, tmp_pa
     call_command("records", "import-plan", "--organisation", agency.identifier, "--user", clerk.username,
                  str(plan), stdout=out)
     assert "4" in out.getvalue()
+
+
+@pytest.mark.pdf
+def test_completing_a_case_stamps_a_stored_copy_and_never_the_original(
+    agency: Organisation, clerk: Person, signer: Person, tmp_path: Path,
+) -> None:
+    import subprocess
+
+    from saraban.documents.services import read_file
+
+    records.import_file_plan(agency, PLAN, actor=clerk)
+    from saraban.correspondence.tasks import render_letter_pdf
+
+    letter = _letter(agency, clerk, signer)
+    render_letter_pdf.call(letter.pk)  # as the worker does after numbering
+    letter.refresh_from_db()
+    assert letter.pdf_id is not None
+    original = read_file(letter.pdf_id)
+    case = records.open_case(FilePlanEntry.objects.get(organisation=agency, code="01.01"), "ประชุมคณะกรรมการ",
+                             actor=clerk)
+    records.file_letter("out", letter.pk, case, actor=clerk)
+    records.complete_case(case, actor=clerk)
+    record = Record.objects.get(kind="out", object_id=letter.pk)
+    assert record.stored_copy_id not in (None, letter.pdf_id)
+    assert read_file(letter.pdf_id) == original
+    copy = tmp_path / "copy.pdf"
+    copy.write_bytes(read_file(record.stored_copy_id or ""))
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(copy), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    until = "".join("๐๑๒๓๔๕๖๗๘๙"[int(c)] for c in str(record.keep_until))
+    assert f"เก็บถึง พ.ศ. {until}" in text and "ลงชื่อ" in text
+    with pytest.raises(StateRefused):
+        records.complete_case(case, actor=clerk)
+    records.override_retention(record, Retention(RetentionClass.PERMANENT), reason="เป็นหลักฐานทางประวัติศาสตร์",
+                               actor=clerk)
+    copy.write_bytes(read_file(Record.objects.get(pk=record.pk).stored_copy_id or ""))
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(copy), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "ห้ามทำลาย" in text

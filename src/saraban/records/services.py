@@ -17,6 +17,8 @@ from django.utils import timezone
 from saraban.audit.services import record_event
 from saraban.core.errors import FieldProblem, StateRefused, ValidationFailed, enforce
 from saraban.directory.models import Organisation, Person
+from saraban.documents.services import max_file_bytes, read_file, store_file
+from saraban.rendering.stamps import PdfError, render_retention_stamp, stamp_first_page
 
 from .letters import letter_facts, unrecorded
 from .models import Case, CaseStage, FilePlanEntry, HoldReason, LegalHold, Record, RecordStatus
@@ -237,6 +239,8 @@ def override_retention(record: Record, retention: Retention, *, reason: str, act
         record_event("records.retention_changed", object_type="records.Record", object_id=record.pk,
                      organisation_id=record.organisation_id, actor=actor,
                      detail={"from": before, "to": record.keep_until, "reason": record.override_reason})
+        if record.stored_copy_id:  # the stamp must say the new year
+            stamp_stored_copy(record, actor=actor)
     return record
 
 
@@ -271,8 +275,35 @@ def release_hold(hold: LegalHold, *, note: str, actor: Person) -> LegalHold:
     return hold
 
 
+def stamp_stored_copy(record: Record, *, actor: Person) -> Record:
+    """Make the record's stored copy: its PDF with the ตรากำหนดเก็บหนังสือ at the bottom right of the first
+    page (ข้อ 55), "เก็บถึง พ.ศ. …" or "ห้ามทำลาย" and the keeper's name. The original is never stamped;
+    a letter without a PDF keeps none. ``ValidationFailed`` when the PDF cannot be stamped."""
+    enforce(can_keep_records(actor, record.organisation_id))
+    _changeable(record)
+    facts = letter_facts(record.kind, record.object_id)
+    if facts is None or not facts.pdf_sha256:
+        return record
+    organisation = Organisation.objects.get(pk=record.organisation_id)
+    stamp = render_retention_stamp(record.keep_until, f"ลงชื่อ {actor.display_name}",
+                                   thai_digits=organisation.thai_digits)
+    try:
+        copy = stamp_first_page(read_file(facts.pdf_sha256), stamp, corner="bottom-right")
+    except PdfError as exc:
+        raise ValidationFailed([FieldProblem(
+            "pdf", "unreadable", "ประทับตรากำหนดเก็บบนไฟล์หนังสือนี้ไม่ได้",
+            f"The retention stamp cannot be laid on this letter's PDF: {exc}")]) from None
+    stored = store_file(copy, "application/pdf", max_bytes=max_file_bytes() + 1024 * 1024)
+    Record.objects.filter(pk=record.pk).update(stored_copy=stored)
+    record.stored_copy = stored
+    record_event("records.stamped", object_type="records.Record", object_id=record.pk,
+                 organisation_id=record.organisation_id, actor=actor, detail={"keep_until": record.keep_until})
+    return record
+
+
 def complete_case(case: Case, *, actor: Person) -> Case:
-    """The case is done (เก็บเมื่อปฏิบัติเสร็จแล้ว, ข้อ 52): it moves to the completed stage."""
+    """The case is done (เก็บเมื่อปฏิบัติเสร็จแล้ว, ข้อ 52): it moves to the completed stage, and each of its
+    records gets its stored copy with the retention stamp."""
     enforce(can_keep_records(actor, case.organisation_id))
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
@@ -280,6 +311,8 @@ def complete_case(case: Case, *, actor: Person) -> Case:
             raise StateRefused("records.case_not_open", "เรื่องนี้ปิดไปแล้ว", "This case is closed already")
         case.stage, case.completed_at = CaseStage.COMPLETED, timezone.now()
         case.save()
+        for record in case.records.all():
+            stamp_stored_copy(record, actor=actor)
         record_event("records.case_completed", object_type="records.Case", object_id=case.pk,
                      organisation_id=case.organisation_id, actor=actor)
     return case

@@ -1,4 +1,5 @@
-"""Stamps laid over existing PDFs: the receipt stamp (ตรารับหนังสือ) on a registered letter."""
+"""Stamps laid over existing PDFs: the receipt stamp (ตรารับหนังสือ) on a registered letter, and the
+retention stamp (ตรากำหนดเก็บหนังสือ) on a record's stored copy."""
 
 from __future__ import annotations
 
@@ -37,6 +38,13 @@ def render_receipt_stamp(
         "size": th_sarabun_pt(14),
     }
     return compile_pdf("receipt_stamp", data, pdf_standard=None)
+
+
+def render_retention_stamp(keep_until_be: int | None, keeper: str, *, thai_digits: bool = True) -> bytes:
+    """The retention stamp alone (4.5 × 1.5 cm): "เก็บถึง พ.ศ. …", or "ห้ามทำลาย" when ``keep_until_be`` is None."""
+    label = "ห้ามทำลาย" if keep_until_be is None else printed_digits(f"เก็บถึง พ.ศ. {keep_until_be}", thai=thai_digits)
+    data = {"label": label, "keeper": keeper, "size": th_sarabun_pt(14)}
+    return compile_pdf("retention_stamp", data, pdf_standard=None)
 
 
 def readable_pdf(pdf: bytes) -> int:
@@ -121,8 +129,8 @@ def _zip_archive(data: bytes) -> bool:
     return False
 
 
-def stamp_first_page(pdf: bytes, stamp: bytes) -> bytes:
-    """A copy of ``pdf`` with ``stamp`` laid over the top right corner of its first page.
+def stamp_first_page(pdf: bytes, stamp: bytes, *, corner: str = "top-right") -> bytes:
+    """A copy of ``pdf`` with ``stamp`` laid over the ``corner`` (top-right or bottom-right) of its first page.
 
     The original bytes are not touched; the caller stores the copy separately. The first page's
     content is compressed again, so the copy is about the size of the original. ``PdfError`` when
@@ -137,6 +145,8 @@ def stamp_first_page(pdf: bytes, stamp: bytes) -> bytes:
         width, height = float(stamp_page.mediabox.width), float(stamp_page.mediabox.height)
         x = float(box.right) - width - STAMP_MARGIN_PT
         y = float(box.top) - height - STAMP_MARGIN_PT
+        if corner == "bottom-right":
+            y = float(box.bottom) + STAMP_MARGIN_PT
         first.merge_transformed_page(stamp_page, Transformation().translate(x, y))
         first.compress_content_streams()
         out = io.BytesIO()
