@@ -149,3 +149,31 @@ def test_leased_messages_go_in_batches_per_peer_within_its_limits(sender: Identi
     # Spread over 2 senders: batches of at most 3 (the peer's size and half its 6 messages), 100 bytes.
     assert batches_of(claimed, spread=2) == [[1, 2, 3], [4], [5], [6], [7], [8]]
     assert batches_of(claimed, spread=6) == [[1], [2], [3], [4], [5], [6], [7], [8]]
+
+
+@pytest.mark.django_db
+def test_a_pump_renews_its_leases_and_a_killed_pumps_run_out_soon(agency: Organisation, sender: Identity) -> None:
+    import datetime as dt
+
+    from saraban.documents.services import store_file
+    from saraban.exchange.models import MessageStatus, OutgoingMessage
+    from saraban.exchange.outbox import Outcome, claim_due, record_outcome, renew_leases
+
+    peer, now = _pin(sender), timezone.now()
+    container = store_file(b"a message", MIMETYPE)
+    for _ in range(3):
+        OutgoingMessage.objects.create(
+            message_id=uuid.uuid4(), peer=peer, kind="receipt", organisation=agency, container=container, size=9,
+            created_at=now, next_attempt_at=now, give_up_at=now + dt.timedelta(days=3))
+    claimed = [c.pk for c in claim_due(10, lease_s=12)]
+    assert len(claimed) == 3 and claim_due(10) == []  # leased: no other pump takes them
+    lease = OutgoingMessage.objects.get(pk=claimed[0]).lease_until
+    assert lease is not None and lease - now < dt.timedelta(seconds=13)
+    record_outcome(claimed[0], Outcome("delivered"))
+    assert renew_leases(claimed, lease_s=600) == 2  # the one answered is not leased again
+    rows = {m.pk: m for m in OutgoingMessage.objects.filter(pk__in=claimed)}
+    assert rows[claimed[0]].lease_until is None and rows[claimed[0]].status == MessageStatus.DELIVERED
+    assert all(rows[pk].lease_until > now + dt.timedelta(seconds=500) for pk in claimed[1:])
+    # A pump killed holding them: once its leases run out, the next one takes them.
+    OutgoingMessage.objects.filter(pk__in=claimed[1:]).update(lease_until=now - dt.timedelta(seconds=1))
+    assert sorted(c.pk for c in claim_due(10)) == claimed[1:]

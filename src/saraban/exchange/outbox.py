@@ -189,11 +189,18 @@ class Claimed:
     size: int
 
 
-def claim_due(limit: int) -> list[Claimed]:
+# A pump that renews its leases (``renew_leases``) holds them this long between renewals: a pump
+# killed mid-attempt leaves its messages to the next one within this time, not the whole timeout.
+RENEWED_LEASE_S = 12
+
+
+def claim_due(limit: int, *, lease_s: float | None = None) -> list[Claimed]:
     """Lease up to ``limit`` due messages at once (oldest due first), in one short transaction.
 
     Rows another pump is leasing at this moment are skipped (PostgreSQL: ``SKIP LOCKED``; SQLite's
-    write transaction excludes the other pump meanwhile), so no message is leased twice.
+    write transaction excludes the other pump meanwhile), so no message is leased twice. The lease
+    lasts ``lease_s`` (default: longer than an attempt can take); a caller with a shorter one
+    renews it while its attempts last.
     """
     now = timezone.now()
     skip = connection.features.has_select_for_update_skip_locked
@@ -202,8 +209,18 @@ def claim_due(limit: int) -> list[Claimed]:
             "next_attempt_at", "pk").values_list("pk", "peer_id", "size")[:limit]]
         if rows:
             OutgoingMessage.objects.filter(pk__in=[r.pk for r in rows]).update(
-                lease_until=now + dt.timedelta(seconds=_lease_seconds()), last_attempt_at=now)
+                lease_until=now + dt.timedelta(seconds=lease_s or _lease_seconds()), last_attempt_at=now)
     return rows
+
+
+def renew_leases(message_pks: list[int], lease_s: float = RENEWED_LEASE_S) -> int:
+    """Extend the leases this pump holds on messages still being attempted; how many were extended
+    (a message whose outcome is recorded has no lease left and is not leased again)."""
+    if not message_pks:
+        return 0
+    return OutgoingMessage.objects.filter(pk__in=message_pks, status=MessageStatus.PENDING,
+                                          lease_until__isnull=False).update(
+        lease_until=timezone.now() + dt.timedelta(seconds=lease_s))
 
 
 def batches_of(claimed: list[Claimed], *, spread: int) -> list[list[int]]:

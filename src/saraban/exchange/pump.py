@@ -1,7 +1,9 @@
 """The outbox pump: threads that deliver due messages until told to stop (``saraban exchange pump``).
 
 ``saraban serve`` starts it as a child process beside its worker (not with ``--no-worker``); more
-than one pump, on several machines, is safe: each message is leased before an attempt.
+than one pump, on several machines, is safe: each message is leased before an attempt. The
+leases are short (``outbox.RENEWED_LEASE_S``) and renewed while the attempts last, so the messages
+of a pump killed mid-attempt are taken up by the next one within seconds.
 """
 
 from __future__ import annotations
@@ -15,27 +17,48 @@ from django.db import close_old_connections, connection
 from .batch import MAX_BATCH_MESSAGES
 from .channels import Loop, pump_loops
 from .models import Peer
-from .outbox import batches_of, claim_due, deliver_batch, deliver_next, due_message_ids
+from .outbox import RENEWED_LEASE_S, batches_of, claim_due, deliver_batch, deliver_next, due_message_ids, renew_leases
 from .peering import refresh_peer
 
 log = logging.getLogger(__name__)
 REFRESH_EVERY_S = 6 * 3600
 
 
-def _poller(stop: threading.Event, work: queue.Queue[list[int]], senders: int, poll_s: float) -> None:
+class _Held:
+    """The messages this pump has leased and not finished with yet (their leases are renewed)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pks: set[int] = set()
+
+    def add(self, pks: list[int]) -> None:
+        with self._lock:
+            self._pks.update(pks)
+
+    def done(self, pks: list[int]) -> None:
+        with self._lock:
+            self._pks.difference_update(pks)
+
+    def all(self) -> list[int]:
+        with self._lock:
+            return sorted(self._pks)
+
+
+def _poller(stop: threading.Event, work: queue.Queue[list[int]], senders: int, poll_s: float, held: _Held) -> None:
     """Lease due messages and hand them to the senders in batches per peer; one poller, so an idle
     pump costs one query."""
     try:
         while not stop.is_set():
             try:
                 free = senders - work.qsize()
-                if free <= 0:  # every sender busy: lease nothing yet (leases run out)
+                if free <= 0:  # every sender busy: lease nothing yet
                     stop.wait(0.02)
                     continue
                 if not due_message_ids(1):
                     stop.wait(poll_s)
                     continue
-                claimed = claim_due(free * MAX_BATCH_MESSAGES)
+                claimed = claim_due(free * MAX_BATCH_MESSAGES, lease_s=RENEWED_LEASE_S)
+                held.add([c.pk for c in claimed])
                 for batch in batches_of(claimed, spread=free):
                     work.put(batch)
                 if not claimed:
@@ -48,7 +71,20 @@ def _poller(stop: threading.Event, work: queue.Queue[list[int]], senders: int, p
         connection.close()
 
 
-def _sender(stop: threading.Event, work: queue.Queue[list[int]]) -> None:
+def _renewer(stop: threading.Event, held: _Held) -> None:
+    """Keep this pump's leases alive while their attempts last (a killed pump's run out soon)."""
+    try:
+        while not stop.wait(RENEWED_LEASE_S / 3):
+            try:
+                renew_leases(held.all())
+            except Exception:  # a database that went away: the leases may run out; tried again
+                log.exception("exchange pump: renewing leases failed")
+                connection.close()
+    finally:
+        connection.close()
+
+
+def _sender(stop: threading.Event, work: queue.Queue[list[int]], held: _Held) -> None:
     """Deliver what the poller leased, keeping this thread's database and HTTP connections open."""
     try:
         while not stop.is_set():
@@ -61,6 +97,8 @@ def _sender(stop: threading.Event, work: queue.Queue[list[int]]) -> None:
             except Exception:  # the attempt is not recorded: its leases run out and it is tried again
                 log.exception("exchange pump: delivering messages %s failed", batch)
                 connection.close()
+            finally:
+                held.done(batch)
     finally:
         connection.close()
 
@@ -108,10 +146,12 @@ def run_pump(stop: threading.Event, *, senders: int, poll_s: float = 0.25,
     other channels' loops run (``channels.pump_loops``: e-CMS posting and polling).
     """
     work: queue.Queue[list[int]] = queue.Queue()
-    threads = [threading.Thread(target=_sender, args=(stop, work), name=f"exchange-sender-{i}", daemon=True)
+    held = _Held()
+    threads = [threading.Thread(target=_sender, args=(stop, work, held), name=f"exchange-sender-{i}", daemon=True)
                for i in range(senders)]
-    threads.append(threading.Thread(target=_poller, args=(stop, work, senders, poll_s), name="exchange-poller",
+    threads.append(threading.Thread(target=_poller, args=(stop, work, senders, poll_s, held), name="exchange-poller",
                                     daemon=True))
+    threads.append(threading.Thread(target=_renewer, args=(stop, held), name="exchange-leases", daemon=True))
     threads.append(threading.Thread(target=_refresher, args=(stop, refresh_every_s), name="exchange-directories",
                                     daemon=True))
     threads += [threading.Thread(target=_guarded, args=(name, loop, stop), name=name, daemon=True)
