@@ -196,3 +196,36 @@ def test_a_task_queued_before_the_last_indexing_is_skipped(agency: Organisation,
     assert SearchEntry.objects.get(object_id=letter.pk).subject == "ฉบับแรก"
     index_letter.call("out", letter.pk, timezone.now().isoformat())
     assert SearchEntry.objects.get(object_id=letter.pk).subject == "ฉบับแก้"
+
+
+@pytest.mark.parametrize(("first_read", "max_read", "index_cost"), [(1000, 16_000, 3), (3, 5, 0), (1, 2, 10**9)])
+def test_newest_first_reading_on_and_through_the_index(agency: Organisation, ministry: Organisation,
+                                                       monkeypatch: Any, first_read: int, max_read: int,
+                                                       index_cost: int) -> None:
+    """Every hit of the person's organisations once, newest first, whatever batches are asked for and
+    wherever reading the newest rows gives way to the index (PostgreSQL: after the first read with an
+    index cost of 0, never with a huge one; SQLite reads by its windows)."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from saraban.search import engine
+
+    monkeypatch.setattr(engine, "FIRST_READ", first_read)
+    monkeypatch.setattr(engine, "MAX_READ", max_read)
+    monkeypatch.setattr(engine, "INDEX_COST", index_cost)
+    rows = []
+    for i in range(60):
+        words = ["ประกาศรับสมัครงาน", *(["วิศวกรโยธา"] if i % 17 == 3 else []), *(["ณ ห้อง ๒"] if i % 5 == 0 else [])]
+        organisation = ministry if i % 3 == 0 else agency
+        display = " ".join(words) + f" ครั้งที่ {i}"
+        entry = SearchEntry.objects.create(kind="in", object_id=90_000 + i, organisation=organisation,
+                                           text=fold(display), display=display, indexed_at=timezone.now())
+        rows.append((entry.pk, organisation.pk, fold(display)))
+    for typed in ("รับสมัครงาน", "วิศวกรโยธา", "ณ", "วิศวกร ณ", "ห้อง ณ", "ครั้งที่ 1", "ไม่มีคำนี้"):
+        query = parse(typed)
+        expected = [pk for pk, organisation_id, text in reversed(rows) if organisation_id == agency.pk
+                    and all(any(form in text for form in term.forms) for term in query.terms)]
+        for batch, first in ((2, 3), (200, 21), (10_000, None)):
+            found = [pk for ids in engine.candidates(query, Q(organisation=agency), batch=batch, first=first)
+                     for pk in ids]
+            assert found == expected, (typed, batch, first)
