@@ -1,7 +1,7 @@
 """Benchmark: Thai search over N letters, through Saraban's index and through a plain substring scan.
 
     .venv/bin/python bench/search.py --letters N [--kind sqlite|postgres] [--queries 50] [--detail]
-                                     [--reuse NAME]
+                                     [--reuse NAME] [--repeat R]
 
 In a fresh database (SQLite in a temporary SARABAN_HOME, or a new PostgreSQL database on
 127.0.0.1:5432), N realistic Thai letters (subjects and bodies from government vocabulary, letter
@@ -19,7 +19,9 @@ forms, two-word queries, rare and common words) run
   Python (the same terms, each found as a substring): recall = found ∩ scanned / scanned.
 
 One JSON line last: letters, index_s, index_mb, p50_ms, p95_ms, recall_min, recall_mean, scan_p50_ms,
-scan_p95_ms (and the kind, and per-query detail with ``--detail``).
+scan_p95_ms (and the kind, the one-minute load average at the end, and per-query detail with
+``--detail``). ``--repeat R`` times each query R times after the warming one and takes the median, so
+that a moment when others load the machine does not stand for the query (1, the default, times once).
 
 ``--reuse NAME`` keeps the database instead of dropping it, so that another run (after a change to the
 engine) does not generate the letters again: PostgreSQL database ``NAME`` (created when missing), or
@@ -228,7 +230,7 @@ def _ms(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
 
 
-def run(n: int, kind: str, queries: int, seed: int, detail: bool, reuse: str = "") -> dict[str, Any]:
+def run(n: int, kind: str, queries: int, seed: int, detail: bool, reuse: str = "", repeat: int = 1) -> dict[str, Any]:
     """Build (or reuse), query, compare; the figures."""
     database = _setup(kind, reuse)
     try:
@@ -262,9 +264,12 @@ def run(n: int, kind: str, queries: int, seed: int, detail: bool, reuse: str = "
         for typed in chosen:
             query = parse(typed, variant_sets=variant_sets)
             engine.search(clerk, typed)  # warm
-            t0 = time.perf_counter()
-            results = engine.search(clerk, typed)
-            took = (time.perf_counter() - t0) * 1000
+            runs = []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                results = engine.search(clerk, typed)
+                runs.append((time.perf_counter() - t0) * 1000)
+            took = statistics.median(runs)
             times.append(took)
             t0 = time.perf_counter()
             list(SearchEntry.objects.filter(display__contains=typed.strip('"')).order_by("-id")
@@ -284,6 +289,7 @@ def run(n: int, kind: str, queries: int, seed: int, detail: bool, reuse: str = "
             "queries": len(chosen), "p50_ms": round(statistics.median(times), 1), "p95_ms": _ms(times, 0.95),
             "recall_min": round(min(recalls), 4), "recall_mean": round(statistics.fmean(recalls), 4),
             "scan_p50_ms": round(statistics.median(scan_times), 1), "scan_p95_ms": _ms(scan_times, 0.95),
+            "repeat": repeat, "load": round(os.getloadavg()[0], 1),
         }
         if detail:
             result["detail"] = rows
@@ -301,10 +307,14 @@ def main() -> None:
     parser.add_argument("--detail", action="store_true", help="per-query figures in the JSON line")
     parser.add_argument("--reuse", default="", metavar="NAME",
                         help="keep the database NAME between runs (letters generated only when it lacks them)")
+    parser.add_argument("--repeat", type=int, default=1, metavar="R",
+                        help="time each query R times and take the median (a machine others share)")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat: at least 1 (อย่างน้อย 1 ครั้ง)")
     if args.reuse and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.reuse):
         parser.error("--reuse: a name of lower-case letters, digits and _ (ชื่อฐานข้อมูลไม่ถูกต้อง)")
-    print(json.dumps(run(args.letters, args.kind, args.queries, args.seed, args.detail, args.reuse),
+    print(json.dumps(run(args.letters, args.kind, args.queries, args.seed, args.detail, args.reuse, args.repeat),
                      ensure_ascii=False))
 
 
