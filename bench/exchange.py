@@ -17,7 +17,9 @@ one with ``register``); the signed receipts go back to A.
 - ``delivered``, ``registered_once``, ``duplicates``, ``lost`` (see ``counts``), and
   ``validation_missing`` / ``failed_tasks`` (the receiver's signature reports);
 - ``--faults``: B is killed (SIGKILL of its whole process group) and started again every
-  ``--fault-every`` seconds while the run lasts (at most ``--fault-window`` seconds);
+  ``--fault-every`` seconds while the run lasts (at most ``--fault-window`` seconds), counted from
+  when its server answers again (its pump starts seconds later and may be killed before it sends
+  anything), or with ``--fault-wait-pump`` from when its pump runs;
 - ``internal_letters_per_s`` / ``internal_receipt_p95_ms``: the alternative, the same N letters sent
   within deployment A to a second organisation of it (internal transport), registered the same way
   by its clerk (run after the exchange, not with ``--faults``);
@@ -545,10 +547,11 @@ class Registrar:
 class Faults:
     """Kill the receiver (SIGKILL of every process of it) and start it again, every ``every`` seconds."""
 
-    def __init__(self, d: Deployment, every: float, window: float) -> None:
-        self.deployment, self.every, self.window = d, every, window
+    def __init__(self, d: Deployment, every: float, window: float, *, wait_pump: bool = False) -> None:
+        self.deployment, self.every, self.window, self.wait_pump = d, every, window, wait_pump
         self.kills = 0
         self.restart_s: list[float] = []
+        self.pump_ready_s: list[float] = []
         self.events: list[tuple[str, float]] = []
         self.errors: list[str] = []
         self._stop = threading.Event()
@@ -565,6 +568,8 @@ class Faults:
             self.kills += 1
             self.events.append(("kill", time.time()))
             began = time.monotonic()
+            log = self.deployment.home / "worker.log"
+            log_size = log.stat().st_size if log.exists() else 0
             try:
                 self.deployment.start()
             except Exception as exc:  # keep going: the run's counts will show what it cost
@@ -573,6 +578,8 @@ class Faults:
                 if not self.deployment.running:
                     self.deployment.start()
             self.restart_s.append(time.monotonic() - began)
+            if self.wait_pump:  # up means the pump runs too (it starts seconds after the server answers)
+                self.pump_ready_s.append(_wait_for_pump(log, log_size, began))
             self.events.append(("up", time.time()))
 
     def stop(self) -> dict[str, Any]:
@@ -582,7 +589,21 @@ class Faults:
             self.deployment.start()
         return {"kills": self.kills, "events": [(what, round(at - self.epoch, 1)) for what, at in self.events],
                 "restart_s_mean": round(statistics.mean(self.restart_s), 2) if self.restart_s
-                else None, "restart_errors": self.errors[:3]}
+                else None, "restart_errors": self.errors[:3],
+                "pump_ready_s_mean": round(statistics.mean(self.pump_ready_s), 2) if self.pump_ready_s else None}
+
+
+def _wait_for_pump(log: Path, offset: int, began: float, timeout: float = 90.0) -> float:
+    """Seconds from ``began`` until the restarted pump says it runs (its line in worker.log after ``offset``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.exists():
+            with log.open("rb") as f:
+                f.seek(offset)
+                if b"exchange pump:" in f.read():
+                    break
+        time.sleep(0.1)
+    return time.monotonic() - began
 
 
 def figures(sent: list[dict[str, Any]], rows: dict[int, dict[str, Any]]) -> dict[str, Any]:
@@ -771,7 +792,8 @@ def run_exchange(a: Deployment, b: Deployment, options: argparse.Namespace, samp
     samples_before = read_samples(sample_dir) if sample_dir else {}
     stats_before = {d.name: pg_stats(d) for d in (a, b)}
     cpu = CpuTracker([a, b]).start()
-    faults = Faults(b, options.fault_every, options.fault_window).start() if options.faults else None
+    faults = Faults(b, options.fault_every, options.fault_window, wait_pump=options.fault_wait_pump).start() \
+        if options.faults else None
     t0, epoch = time.perf_counter(), time.time()
     sent = send_batches(a, org_a, ids, options.batch)
     send_s = time.perf_counter() - t0
@@ -893,6 +915,8 @@ def main() -> None:
                         help="PAdES B-B with a demo certificate (default) or a typed-name signature")
     parser.add_argument("--fault-every", type=float, default=3.0, help="seconds between a restart and the next kill")
     parser.add_argument("--fault-window", type=float, default=60.0, help="no kill after this many seconds")
+    parser.add_argument("--fault-wait-pump", action="store_true",
+                        help="count a restart from when B's exchange pump runs, not when its server answers")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the last receipt")
     parser.add_argument("--no-internal", action="store_true", help="skip the within-one-deployment alternative")
     parser.add_argument("--profile", action="store_true", help="sample CPU by function in every process")
