@@ -94,5 +94,14 @@ def outbox(person: Person, organisation_ids: set[int]) -> QuerySet[Letter]:
 
 
 def letter_ids_with_file(sha256: str) -> list[int]:
-    """The letters whose content names the stored file ``sha256`` (an enclosure)."""
-    return list(Letter.objects.filter(content__icontains=sha256).values_list("pk", flat=True))
+    """The letters whose PDF is the stored file ``sha256``, or whose content names it (an enclosure)."""
+    return list(Letter.objects.filter(Q(pdf_id=sha256) | Q(content__icontains=sha256)).values_list("pk", flat=True))
+
+
+def files_of_letter(letter_id: int) -> set[str]:
+    """The stored files that hold what the letter says: its PDF and its enclosures (for destruction)."""
+    letter = Letter.objects.filter(pk=letter_id).first()
+    if letter is None:
+        return set()
+    files = {str(e.get("sha256")) for e in (letter.content or {}).get("enclosures", []) if e.get("sha256")}
+    return files | ({letter.pdf_id} if letter.pdf_id else set())

@@ -33,3 +33,9 @@ def failed_dispatches(organisation_ids: Iterable[int]) -> QuerySet[Dispatch]:
     return Dispatch.objects.filter(
         letter__organisation_id__in=set(organisation_ids), status=DispatchStatus.FAILED,
     ).select_related("letter", "recipient").order_by("-status_at")
+
+
+def containers_of_letter(letter_id: int) -> set[str]:
+    """The envelopes (ASiC-E containers) that carried the letter to other deployments (for destruction)."""
+    return {str(s) for s in OutgoingMessage.objects.filter(dispatch__letter_id=letter_id)
+            .values_list("container_id", flat=True)}

@@ -79,3 +79,12 @@ def incoming_ids_with_file(sha256: str) -> list[int]:
     return list(IncomingLetter.objects.filter(
         Q(original_id=sha256) | Q(stamped_id=sha256) | Q(enclosures__icontains=sha256),
     ).values_list("pk", flat=True))
+
+
+def files_of_incoming(incoming_id: int) -> set[str]:
+    """The stored files of a received letter: as it came, its stamped copy, its enclosures (for destruction)."""
+    incoming = IncomingLetter.objects.filter(pk=incoming_id).first()
+    if incoming is None:
+        return set()
+    files = {str(e.get("sha256")) for e in incoming.enclosures if e.get("sha256")}
+    return files | {incoming.original_id} | ({incoming.stamped_id} if incoming.stamped_id else set())

@@ -82,3 +82,11 @@ def requeue_stalled(limit: int = 500) -> int:
     for sha256 in again:
         _enqueue(sha256)
     return len(again)
+
+
+def forget_readings(sha256s: set[str]) -> set[str]:
+    """Drop the OCR of these files (its text); the searchable copies made, to be erased with them."""
+    readings = ScanReading.objects.filter(source_id__in=list(sha256s))
+    copies = {str(s) for s in readings.exclude(searchable__isnull=True).values_list("searchable_id", flat=True)}
+    readings.delete()
+    return copies

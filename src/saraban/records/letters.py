@@ -24,6 +24,7 @@ class LetterFacts:
     number: str
     subject: str
     pdf_sha256: str | None  # the file kept: the signed PDF sent, the registered (stamped) copy received
+    secrecy: str = "normal"
 
 
 def letter_facts(kind: str, object_id: int) -> LetterFacts | None:
@@ -37,14 +38,14 @@ def letter_facts(kind: str, object_id: int) -> LetterFacts | None:
             return None
         return LetterFacts(RecordKind.OUTGOING, letter.pk, letter.organisation_id,
                            letter.date or timezone.localdate(letter.created_at), letter.number, letter.subject,
-                           letter.pdf_id)
+                           letter.pdf_id, letter.secrecy)
     incoming = IncomingLetter.objects.filter(pk=object_id).exclude(
         status__in=[IncomingStatus.DELIVERED, IncomingStatus.RETURNED]).first()
     if incoming is None or incoming.receive_number is None:
         return None
     day = incoming.letter_date or timezone.localdate(incoming.registered_at or incoming.delivered_at)
     return LetterFacts(RecordKind.INCOMING, incoming.pk, incoming.organisation_id, day, incoming.letter_number,
-                       incoming.subject, incoming.stamped_id or incoming.original_id)
+                       incoming.subject, incoming.stamped_id or incoming.original_id, incoming.secrecy)
 
 
 def unrecorded(organisation_id: int, recorded: set[tuple[str, int]]) -> list[LetterFacts]:

@@ -128,3 +128,109 @@ class LegalHold(models.Model):
 
     def __str__(self) -> str:
         return f"hold {self.reason} on {self.record_id}"
+
+
+class DestructionStatus(models.TextChoices):
+    """The steps of the annual destruction (ข้อ 66–69)."""
+
+    DRAFTED = "drafted", "จัดทำบัญชีแล้ว / list drawn up"
+    COMMITTEE = "committee", "แต่งตั้งคณะกรรมการแล้ว / committee appointed"
+    REVIEWED = "reviewed", "คณะกรรมการพิจารณาแล้ว / reviewed by the committee"
+    APPROVED = "approved", "หัวหน้าส่วนราชการอนุมัติแล้ว / approved by the head"
+    SENT = "sent", "ส่งกรมศิลปากรแล้ว / sent to the National Archives"
+    OBJECTED = "objected", "กรมศิลปากรทักท้วง / the National Archives objected"
+    DESTROYING = "destroying", "กำลังทำลาย / being destroyed"
+    DESTROYED = "destroyed", "ทำลายแล้ว / destroyed"
+
+
+class DestructionList(models.Model):
+    """บัญชีหนังสือขอทำลาย (แบบที่ 25) of one organisation for one year, and its path to destruction."""
+
+    organisation = models.ForeignKey("directory.Organisation", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()  # พ.ศ.: what was due by the end of this year
+    status = models.CharField(max_length=12, choices=DestructionStatus.choices, default=DestructionStatus.DRAFTED)
+    drafted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    drafted_at = models.DateTimeField()
+    committee_order = models.ForeignKey("correspondence.Letter", null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="+")  # คำสั่งแต่งตั้งคณะกรรมการ
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approval_reference = models.CharField(max_length=300, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_by_channel = models.CharField(max_length=20, blank=True)  # exchange | email | paper
+    archives_reference = models.CharField(max_length=300, blank=True)
+    objection_until = models.DateField(null=True, blank=True)
+    archives_note = models.CharField(max_length=500, blank=True)
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "บัญชีหนังสือขอทำลาย / destruction list"
+        constraints = [models.UniqueConstraint(fields=["organisation", "year"], name="records_one_list_a_year")]
+
+    def __str__(self) -> str:
+        return f"แบบ 25 {self.organisation_id} พ.ศ. {self.year} ({self.status})"
+
+
+class CommitteeRole(models.TextChoices):
+    CHAIR = "chair", "ประธานกรรมการ / chair"
+    MEMBER = "member", "กรรมการ / member"
+
+
+class CommitteeMember(models.Model):
+    """One member of the destruction committee (a chair and at least two members)."""
+
+    destruction = models.ForeignKey(DestructionList, on_delete=models.CASCADE, related_name="committee")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=10, choices=CommitteeRole.choices)
+    position = models.CharField(max_length=255, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)  # signed the reviewed list
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["destruction", "person"], name="records_member_once")]
+
+    def __str__(self) -> str:
+        return f"{self.role} {self.person_id}"
+
+
+class ItemDecision(models.TextChoices):
+    DESTROY = "destroy", "ทำลาย / destroy"
+    KEEP = "keep", "ให้เก็บต่อ / keep"
+
+
+class DestructionItem(models.Model):
+    """One record on the list: destroyed, or kept by the committee with a new retention."""
+
+    destruction = models.ForeignKey(DestructionList, on_delete=models.CASCADE, related_name="items")
+    record = models.ForeignKey(Record, on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(max_length=10, choices=ItemDecision.choices, default=ItemDecision.DESTROY)
+    keep_reason = models.CharField(max_length=500, blank=True)
+    # A kept item's new retention, applied to its record when the last member signs the list.
+    new_retention_class = models.CharField(max_length=10, choices=RetentionClass.choices, blank=True)
+    new_retention_years = models.PositiveSmallIntegerField(null=True, blank=True)
+    new_legal_basis = models.CharField(max_length=300, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+    skipped_reason = models.CharField(max_length=300, blank=True)  # not destroyed when its turn came: a hold
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["destruction", "record"], name="records_item_once")]
+
+    def __str__(self) -> str:
+        return f"{self.record_id} {self.decision}"
+
+
+class PendingErasure(models.Model):
+    """A file to delete from the blob store once the destruction that freed it has committed.
+
+    Written in the same transaction as the record's destruction; removed when the bytes are gone. A
+    crash between the two leaves the row, and the next run deletes the file (unless a kept record
+    still carries it).
+    """
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    queued_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.sha256[:12]

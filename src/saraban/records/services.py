@@ -229,6 +229,15 @@ def override_retention(record: Record, retention: Retention, *, reason: str, act
     if problems:
         raise ValidationFailed(problems)
     with transaction.atomic():
+        record = apply_retention(record, retention, reason=reason, actor=actor)
+        if record.stored_copy_id:  # the stamp must say the new year
+            stamp_stored_copy(record, actor=actor)
+    return record
+
+
+def apply_retention(record: Record, retention: Retention, *, reason: str, actor: Person) -> Record:
+    """Set the record's retention (the caller checked who may); audited with the years before and after."""
+    with transaction.atomic():
         record = Record.objects.select_for_update().get(pk=record.pk)
         _changeable(record)
         before = record.keep_until
@@ -239,8 +248,6 @@ def override_retention(record: Record, retention: Retention, *, reason: str, act
         record_event("records.retention_changed", object_type="records.Record", object_id=record.pk,
                      organisation_id=record.organisation_id, actor=actor,
                      detail={"from": before, "to": record.keep_until, "reason": record.override_reason})
-        if record.stored_copy_id:  # the stamp must say the new year
-            stamp_stored_copy(record, actor=actor)
     return record
 
 

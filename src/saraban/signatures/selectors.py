@@ -13,7 +13,7 @@ from saraban.directory.models import Organisation, Person, Role, RoleAssignment
 from saraban.directory.selectors import current_roles
 from saraban.documents.models import StoredFile
 
-from .models import KeyLocation, RevocationStatus, SigningCertificate
+from .models import ArchivedPdf, KeyLocation, RevocationStatus, Signature, SigningCertificate
 
 PERSONAL = (KeyLocation.FILE, KeyLocation.TOKEN)
 
@@ -228,3 +228,15 @@ def signed_pdf_of(letter_id: int) -> StoredFile | None:
         .select_related("pdf").order_by("-signed_at", "-pk").first()
     )
     return current_version(signature.pdf) if signature is not None else None
+
+
+def signed_files_of_letter(letter_id: int) -> set[str]:
+    """Every signed version of the letter's PDF, and their long-term archive renewals (for destruction)."""
+    signed = set(Signature.objects.filter(letter_id=letter_id).values_list("pdf_id", flat=True))
+    renewed = set(ArchivedPdf.objects.filter(original_id__in=signed).values_list("current_id", flat=True))
+    return {str(s) for s in signed | renewed}
+
+
+def letters_signed_in(sha256: str) -> set[int]:
+    """The letters one of whose signed versions is the file ``sha256``."""
+    return set(Signature.objects.filter(pdf_id=sha256).values_list("letter_id", flat=True))
