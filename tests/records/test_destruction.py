@@ -37,6 +37,7 @@ from saraban.search.indexing import index_object
 from saraban.search.models import SearchEntry
 from tests.helpers import numbered
 from tests.test_letters import example
+from tests.web.test_workflow_pages import client_for
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 12, 7)  # พ.ศ. 2569: the list is for 2568
@@ -143,6 +144,11 @@ def test_the_whole_cycle(agency: Organisation, clerk: Person, signer: Person, co
     assert not PendingErasure.objects.exists()
     with pytest.raises(StateRefused):
         records.override_retention(record, Retention(RetentionClass.TEN_YEARS), reason="x", actor=clerk)
+    browser = client_for(clerk)
+    gone_pdf = browser.get(f"/letters/{gone.pk}/pdf")
+    assert gone_pdf.status_code == 410 and "ถูกทำลาย" in gone_pdf.content.decode()
+    assert browser.get(f"/letters/{gone.pk}/").status_code == 200  # the letter's page, its number and subject stay
+    assert browser.get(f"/letters/{kept.pk}/pdf").status_code == 200
 
 
 def test_a_hold_keeps_a_record_and_a_stopped_run_resumes(

@@ -7,7 +7,7 @@ from django.conf import settings
 from saraban.core.errors import FieldProblem, SarabanError
 
 from .models import StoredFile
-from .storage import blob_store
+from .storage import BlobNotFound, blob_store
 
 
 def max_file_bytes() -> int:
@@ -63,6 +63,19 @@ def store_file(data: bytes, content_type: str, *, max_bytes: int | None = None) 
     return stored
 
 
+class FileGone(SarabanError):
+    """The file's bytes are no longer in the store: destroyed under the Regulation (ข้อ 69), or lost."""
+
+    http_status = 410
+
+    def __init__(self) -> None:
+        super().__init__(code="file_gone", message_th="ไฟล์นี้ไม่มีในระบบแล้ว (หนังสือถูกทำลายตามระเบียบฯ ว่าด้วยงานสารบรรณ)",
+                         message_en="This file is no longer kept (the letter was destroyed under the Regulation)")
+
+
 def read_file(sha256: str) -> bytes:
-    """The content of a stored file."""
-    return blob_store().get(sha256)
+    """The content of a stored file; ``FileGone`` (410) when its bytes were destroyed."""
+    try:
+        return blob_store().get(sha256)
+    except BlobNotFound:
+        raise FileGone() from None

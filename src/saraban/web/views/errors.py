@@ -77,3 +77,13 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     body = (f'<!doctype html><html lang="th"><meta charset="utf-8"><title>{status}</title>'
             f"<h1>{th}</h1><p>{en}</p></html>")
     return HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
+
+
+def file_gone(request: HttpRequest, error: SarabanError, *, back: str) -> HttpResponse:
+    """The page for a file whose bytes are gone (a destroyed letter's PDF): 410, in the page's language."""
+    from django.shortcuts import render
+
+    return render(request, "web/forbidden.html", {
+        "heading": text(request, "ไม่มีไฟล์นี้แล้ว", "This file is gone"), "reason": message_of(request, error),
+        "back": back, "back_label": text(request, "กลับไปที่หนังสือ", "Back to the letter"),
+    }, status=410)

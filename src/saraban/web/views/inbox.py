@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from saraban.access.policy import today
 from saraban.core.errors import SarabanError
 from saraban.directory.selectors import unit_ids_under
-from saraban.documents.services import megabytes, read_file
+from saraban.documents.services import FileGone, megabytes, read_file
 from saraban.documents.uploads import limit_uploads, upload_refusal
 from saraban.inbox.models import Assignment, IncomingLetter, IncomingSource, IncomingStatus
 from saraban.inbox.permissions import INCOMING_RULES, can_register_paper, my_open_assignments, offered_actions
@@ -194,7 +194,10 @@ def incoming_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         sha, name = incoming.stamped_id, f"received-{incoming.receive_number}.pdf"
     else:
         sha, name = incoming.original_id, f"original-{incoming.pk}.pdf"
-    return pdf_response(read_file(sha), name)
+    try:
+        return pdf_response(read_file(sha), name)
+    except FileGone as exc:  # destroyed under the Regulation: its register line and record remain
+        return errors.file_gone(request, exc, back=f"/inbox/{incoming.pk}/")
 
 
 @csrf_exempt  # the upload's size is checked before its body is read; the CSRF check follows (csrf_protect)

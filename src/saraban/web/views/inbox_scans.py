@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from saraban.core.errors import SarabanError
 from saraban.documents.models import StoredFile
-from saraban.documents.services import read_file
+from saraban.documents.services import FileGone, read_file
 from saraban.inbox.models import IncomingLetter
 from saraban.inbox.permissions import can_register_paper
 from saraban.inbox.selectors import incoming_for
@@ -100,7 +100,14 @@ def incoming_scans(request: HttpRequest, pk: int) -> HttpResponse:
 def incoming_file(request: HttpRequest, pk: int, index: int) -> HttpResponse:
     """File ``index`` of the letter: ``?copy=searchable`` (its OCR copy, once read) or the file as it came."""
     incoming = visible_incoming(request, pk)
-    found = _file(incoming, index)
+    try:
+        return _file_response(request, incoming, _file(incoming, index))
+    except FileGone as exc:  # destroyed under the Regulation
+        return errors.file_gone(request, exc, back=f"/inbox/{incoming.pk}/")
+
+
+def _file_response(request: HttpRequest, incoming: IncomingLetter, found: LetterFile) -> HttpResponse:
+    index = found.index
     if request.GET.get("copy") == "searchable":
         if found.reading is None or found.reading.searchable_id is None:
             raise Http404("not read yet")

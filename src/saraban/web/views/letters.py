@@ -28,6 +28,7 @@ from saraban.correspondence.services import create_letter, update_letter
 from saraban.correspondence.workflow import set_recipients, submit_for_review
 from saraban.directory.models import Organisation, Person, Role
 from saraban.directory.selectors import search_recipients, unit_ids_under, visible_organisation_ids
+from saraban.documents.services import FileGone
 from saraban.regulation.kinds import LetterType
 from saraban.rendering.engine import RenderError
 from saraban.rendering.letters import render_letter
@@ -295,6 +296,8 @@ def letter_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         if blocking:
             raise ValidationFailed(blocking)
         return pdf_response(stored_or_rendered(letter), f"{name}.pdf")
+    except FileGone as exc:  # destroyed under the Regulation: its register line and record remain
+        return errors.file_gone(request, exc, back=f"/letters/{letter.pk}/")
     except (ValidationFailed, RenderError) as exc:  # a draft saved before these checks existed
         problems = exc.problems if isinstance(exc, ValidationFailed) else []
         reason = "; ".join(errors.message_of(request, p) for p in problems) or text(
