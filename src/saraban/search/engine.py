@@ -227,10 +227,14 @@ def _newest_postgres(query: Query, scope: Q, batch: int, first: int) -> Iterator
         f"FROM (SELECT id, text FROM {table} WHERE ({where}) AND id < %s ORDER BY id DESC LIMIT %s) s) t "
         f"WHERE t.hit OR t.n = %s LIMIT %s")
     indexed = any(min(len(f) for f in t.forms) >= 3 for t in query.terms)
-    bound, rows, want = _NO_ID, FIRST_READ, first
+    # Hits are handed on in whole batches (a page's worth first, so that a page of a common word reads
+    # no more than it needs; then ``batch``): each batch costs the access check a query of its own.
+    pending: list[int] = []
+    size, bound, rows = first, _NO_ID, FIRST_READ
     read = hits = 0
     with connection.cursor() as cursor:
         while True:
+            want = size - len(pending)
             cursor.execute(read_sql, [*forms, *params, bound, rows, rows, want])  # type: ignore[list-item]
             returned = cursor.fetchall()
             ids = [pk for pk, hit, _ in returned if hit]
@@ -240,18 +244,19 @@ def _newest_postgres(query: Query, scope: Q, batch: int, first: int) -> Iterator
             elif len(ids) == want:  # the batch is full before the rows ran out: go on below its last hit
                 low, read = ids[-1], read + returned[-1][2]
             hits += len(ids)
-            if ids:
-                yield ids
+            pending += ids
+            if len(pending) == size:
+                yield pending
+                pending, size = [], batch
             if low is None:  # fewer rows than asked for: none are left
+                if pending:
+                    yield pending
                 return
-            # The rest of the first page first (so a page of a common word reads no more than it needs),
-            # then whole batches.
-            bound, want = low, (first - hits if hits < first else batch)
-            rate = hits / read
+            bound, rate = low, hits / read
             # Read on while it costs less than the index would: want / rate rows against about
             # INDEX_COST rows for each hit the index gathers, and it gathers them all (about rate times
             # the rows read and the ids below), whatever range of ids is asked for.
-            if indexed and (rate == 0 or want / rate > INDEX_COST * rate * (read + bound)):
+            if indexed and (rate == 0 or (size - len(pending)) / rate > INDEX_COST * rate * (read + bound)):
                 break
             rows = min(rows * 2, MAX_READ)
     like = " AND ".join("(" + " OR ".join(f"{table}.text LIKE %s" for _ in t.forms) + ")" for t in query.terms)
@@ -260,14 +265,17 @@ def _newest_postgres(query: Query, scope: Q, batch: int, first: int) -> Iterator
     # for a rare word).
     index_sql = f"SELECT id FROM {table} WHERE ({where}) AND {like} AND id < %s ORDER BY id + 0 DESC LIMIT %s"
     while True:
+        want = size - len(pending)
         with connection.cursor() as cursor:
-            cursor.execute(index_sql, [*params, *patterns, bound, batch])  # type: ignore[list-item]
+            cursor.execute(index_sql, [*params, *patterns, bound, want])  # type: ignore[list-item]
             ids = [row[0] for row in cursor.fetchall()]
-        if ids:
-            yield ids
-        if len(ids) < batch:
+        pending += ids
+        if len(ids) < want:
+            if pending:
+                yield pending
             return
-        bound = ids[-1]
+        yield pending
+        pending, size, bound = [], batch, ids[-1]
 
 
 def candidates(query: Query, scope: Q, *, relevance: bool = False, batch: int = BATCH,
