@@ -247,3 +247,20 @@ def test_the_command_reads_a_file_and_refuses_a_bad_one(tmp_path: Path) -> None:
     status = io.StringIO()
     call_command("ocr", "status", stdout=status)
     assert "อ่านข้อความแล้ว / Read: 0" in status.getvalue()
+
+
+def test_a_page_that_takes_too_long_is_kept_without_text_and_said() -> None:
+    result = read_scan(scanned_page(), "image/png", options=ReadingOptions(page_timeout_s=0.01))
+    assert result.pages == 1 and result.pages_unread == 1
+    assert fold(BODY_WORD) not in fold(result.text)
+    assert result.pdf.startswith(b"%PDF")  # the page is in the copy, without a text layer
+
+
+def test_the_card_says_which_pages_have_no_text(agency: Organisation, clerk: Person) -> None:
+    incoming = _paper(agency, clerk)
+    ScanReading.objects.filter(pk=incoming.original_id).update(
+        status=ReadingStatus.DONE, pages=3, pages_done=3, error_code="ocr_partial",
+        error_th="อ่านไม่ทันเวลา 1 หน้า หน้าเหล่านั้นจึงค้นหาข้อความไม่ได้ (อ่านอีกครั้งได้)", error_en="x",
+        finished_at=timezone.now())
+    card = client_for(clerk).get(f"/inbox/{incoming.pk}/scans").content.decode()
+    assert "อ่านไม่ทันเวลา 1 หน้า" in card and "read-again" in card

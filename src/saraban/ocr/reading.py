@@ -29,7 +29,8 @@ from .progress import MARK
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/tiff"}
 START_ALLOWANCE_S = 60  # time for OCRmyPDF to start and to write the PDF/A, on top of the pages' time
-_SKIPPED = re.compile(r"^\[OCR skipped on page\(s\) [\d\-, ]+\]\s*$", re.MULTILINE)
+SKIPPED_PAGE = "[skipped page]"
+_SKIPPED = re.compile(r"^(\[OCR skipped on page\(s\) [\d\-, ]+\]|\[skipped page\])\s*$", re.MULTILINE)
 
 # OCRmyPDF's exit codes that have a reason a clerk can act on (ocrmypdf.ExitCode).
 _EXIT_REASONS = {
@@ -54,7 +55,7 @@ class ReadingOptions:
     clean: bool = False  # unpaper's despeckling, for reading only; the copy keeps the scan as it was
     rotate_pages: bool = True  # pages scanned upside down or sideways
     jobs: int = 1  # pages read at once; the web server shares the cores
-    page_timeout_s: int = 180
+    page_timeout_s: float = 180
     max_pages: int = 300
 
 
@@ -65,6 +66,7 @@ class ScanText:
     pdf: bytes
     text: str
     pages: int
+    pages_unread: int = 0  # pages that took longer than page_timeout_s: in the copy, without text
 
 
 class ScanUnreadable(SarabanError):
@@ -117,7 +119,14 @@ def _command(options: ReadingOptions, source: Path, output: Path, sidecar: Path,
     return [*command, str(source), str(output)]
 
 
-def _follow(stream: io.TextIOBase, progress: Progress | None, lines: list[str]) -> None:
+@dataclass
+class _ChildOutput:
+    """What the child said besides its progress: its last lines."""
+
+    lines: list[str]
+
+
+def _follow(stream: io.TextIOBase, progress: Progress | None, said: _ChildOutput) -> None:
     for line in stream:
         if line.startswith(MARK):
             if progress is not None:
@@ -126,9 +135,9 @@ def _follow(stream: io.TextIOBase, progress: Progress | None, lines: list[str]) 
                     progress(str(step.get("step") or ""), int(step.get("done") or 0), int(step.get("total") or 0))
                 except (ValueError, TypeError):
                     pass
-        else:
-            lines.append(line.rstrip())
-            del lines[:-40]  # the last lines are enough to say what went wrong
+            continue
+        said.lines.append(line.rstrip())
+        del said.lines[:-40]  # the last lines are enough to say what went wrong
 
 
 def read_scan(data: bytes, content_type: str, *, options: ReadingOptions | None = None,
@@ -154,10 +163,10 @@ def read_scan(data: bytes, content_type: str, *, options: ReadingOptions | None 
                                  stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
                                  env=env, start_new_session=True)
         assert child.stderr is not None
-        lines: list[str] = []
-        follower = threading.Thread(target=_follow, args=(child.stderr, progress, lines), daemon=True)
+        output_said = _ChildOutput(lines=[])
+        follower = threading.Thread(target=_follow, args=(child.stderr, progress, output_said), daemon=True)
         follower.start()
-        limit = START_ALLOWANCE_S + pages * options.page_timeout_s
+        limit = round(START_ALLOWANCE_S + pages * options.page_timeout_s)
         try:
             code = child.wait(timeout=limit)
         except subprocess.TimeoutExpired:
@@ -168,10 +177,12 @@ def read_scan(data: bytes, content_type: str, *, options: ReadingOptions | None 
         finally:
             follower.join(timeout=5)
         if code != 0 or not output.exists():
-            said = "\n".join(lines)
+            said = "\n".join(output_said.lines)
             if "digital signature" in said:
                 raise ScanUnreadable(*_SIGNED, code="ocr_signed")
             th, en = _EXIT_REASONS.get(code, ("อ่านข้อความจากภาพสแกนไม่สำเร็จ", "OCR failed"))
             raise ScanUnreadable(th, f"{en} (OCRmyPDF exit {code}: {said[-300:]})")
         text = sidecar.read_text(encoding="utf-8", errors="replace") if sidecar.exists() else ""
-        return ScanText(pdf=output.read_bytes(), text=tidy_text(text), pages=pages)
+        # A page past its time is kept without text, and the sidecar says "[skipped page]" for it.
+        return ScanText(pdf=output.read_bytes(), text=tidy_text(text), pages=pages,
+                        pages_unread=text.count(SKIPPED_PAGE))

@@ -79,10 +79,15 @@ def run_reading(sha256: str) -> ScanReading | None:
     except Exception as exc:  # a broken scan must not stop the worker: the reading fails with the reason
         log.exception("ocr: reading %s failed", sha256[:12])
         return _fail(reading, ScanUnreadable("อ่านข้อความจากภาพสแกนไม่สำเร็จ", f"OCR failed: {type(exc).__name__}"))
+    # Pages given up on (past page_timeout_s) are in the copy without text: said on the letter's page.
+    partial = (("ocr_partial", f"อ่านไม่ทันเวลา {result.pages_unread} หน้า หน้าเหล่านั้นจึงค้นหาข้อความไม่ได้ (อ่านอีกครั้งได้)",
+                f"{result.pages_unread} pages took too long and have no text to search (read again to retry)")
+               if result.pages_unread else ("", "", ""))
     with transaction.atomic():
         ScanReading.objects.filter(pk=sha256).update(
             status=ReadingStatus.DONE, searchable=searchable, text=result.text, pages=result.pages,
-            pages_done=result.pages, finished_at=timezone.now(), error_code="", error_th="", error_en="",
+            pages_done=result.pages, finished_at=timezone.now(), error_code=partial[0], error_th=partial[1],
+            error_en=partial[2],
         )
         transaction.on_commit(lambda: scan_read.send(sender=ScanReading, sha256=sha256, text=result.text),
                               robust=True)
