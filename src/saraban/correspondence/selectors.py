@@ -105,3 +105,8 @@ def files_of_letter(letter_id: int) -> set[str]:
         return set()
     files = {str(e.get("sha256")) for e in (letter.content or {}).get("enclosures", []) if e.get("sha256")}
     return files | ({letter.pdf_id} if letter.pdf_id else set())
+
+
+def letter_pdf_of(letter_id: int) -> str | None:
+    """The SHA-256 of the letter's PDF as issued (signed), if it has one."""
+    return Letter.objects.filter(pk=letter_id).values_list("pdf_id", flat=True).first()

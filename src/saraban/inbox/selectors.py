@@ -88,3 +88,11 @@ def files_of_incoming(incoming_id: int) -> set[str]:
         return set()
     files = {str(e.get("sha256")) for e in incoming.enclosures if e.get("sha256")}
     return files | {incoming.original_id} | ({incoming.stamped_id} if incoming.stamped_id else set())
+
+
+def incoming_files_named(incoming_id: int) -> dict[str, str]:
+    """A received letter's own files: ``original`` (as it came) and ``stamped`` (the registered copy)."""
+    found = IncomingLetter.objects.filter(pk=incoming_id).values_list("original_id", "stamped_id").first()
+    if found is None:
+        return {}
+    return {"original": found[0], **({"stamped": found[1]} if found[1] else {})}

@@ -65,3 +65,30 @@ def unrecorded(organisation_id: int, recorded: set[tuple[str, int]]) -> list[Let
             found.append(LetterFacts(RecordKind.INCOMING, pk, organisation_id,
                                      day or timezone.localdate(registered), number, subject, stamped or original))
     return found
+
+
+def letter_metadata(kind: str, object_id: int) -> dict[str, object]:
+    """What an archival package says of the letter, besides its files (JSON-ready)."""
+    if kind == RecordKind.OUTGOING:
+        letter = Letter.objects.select_related("organisation").get(pk=object_id)
+        recipients = [r.organisation.name_th for r in letter.recipients.select_related("organisation")]
+        return {
+            "kind": "sent", "number": letter.number, "date": letter.date.isoformat() if letter.date else None,
+            "subject": letter.subject, "type": letter.type, "subtype": letter.subtype, "urgency": letter.urgency,
+            "secrecy": letter.secrecy, "creator": letter.organisation.name_th, "recipients": recipients,
+            "status": letter.status, "content": letter.content,
+        }
+    incoming = IncomingLetter.objects.select_related("organisation").get(pk=object_id)
+    return {
+        "kind": "received", "number": incoming.letter_number,
+        "date": incoming.letter_date.isoformat() if incoming.letter_date else None, "subject": incoming.subject,
+        "urgency": incoming.urgency, "secrecy": incoming.secrecy, "creator": incoming.sender_name,
+        "recipients": [incoming.addressed_to or incoming.organisation.name_th], "source": incoming.source,
+        "receive_number": incoming.receive_number,
+        "registered_at": incoming.registered_at.isoformat() if incoming.registered_at else None,
+        "enclosures": [{"title": e.get("title", ""), "filename": e.get("filename", "")} for e in incoming.enclosures],
+        "validation_id": incoming.validation_id,
+    }
+
+
+AUDIT_OBJECT_TYPES = {RecordKind.OUTGOING: "letter", RecordKind.INCOMING: "incoming_letter"}

@@ -240,3 +240,8 @@ def signed_files_of_letter(letter_id: int) -> set[str]:
 def letters_signed_in(sha256: str) -> set[int]:
     """The letters one of whose signed versions is the file ``sha256``."""
     return set(Signature.objects.filter(pdf_id=sha256).values_list("letter_id", flat=True))
+
+
+def renewal_of(sha256: str) -> str | None:
+    """The newest long-term renewal (B-LTA document timestamp) of the signed PDF ``sha256``, if archived."""
+    return ArchivedPdf.objects.filter(original_id=sha256).values_list("current_id", flat=True).first()
