@@ -38,8 +38,9 @@ from saraban.signatures.methods import SignerProof
 from saraban.signatures.models import SigningCertificate
 
 from .organisations import ORGANISATIONS, PEOPLE, SUBJECTS
-from .paper import register_paper_letters
+from .paper import back_file_scan, register_paper_letters
 from .pki import SHORT_LIVED, demo_ca, issue_pkcs12
+from .records import load_records_demo
 
 BKK = ZoneInfo("Asia/Bangkok")
 
@@ -101,6 +102,9 @@ def load_demo(password: str, *, letters_per_org: int = 25, seed: int = 2569) -> 
         _build_letters(letters_per_org, rng, password)
         _build_pki_letters(_issue_certificates(password), rng, password)
         register_paper_letters()  # scans for OCR: the worker reads them once serving starts
+        scan = back_file_scan()
+        if scan is not None:
+            load_records_demo(scan)  # old paper letters, a file plan, a hold and the destruction list of 2568
     from saraban.rollout.demo import load_rollout_demo  # the programme console's demo; loads itself once
 
     load_rollout_demo(password)

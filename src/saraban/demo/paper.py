@@ -57,3 +57,11 @@ def register_paper_letters() -> int:
         ), scans=[(scan_of(render_letter(content)), "image/png")], actor=clerk.person)
         done += 1
     return done
+
+
+def back_file_scan() -> bytes | None:
+    """One scan for the demo's old paper letters (the external example letter), or None without the examples."""
+    path = EXAMPLES / "external.json"
+    if not path.exists():
+        return None
+    return scan_of(render_letter(parse_letter_json(json.loads(path.read_text(encoding="utf-8")))), turn_degrees=-0.4)

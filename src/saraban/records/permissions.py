@@ -12,6 +12,11 @@ RECORDS_NOT_KEEPER = Refusal(
 )
 
 
+def may_see_records(person: Person, organisation: Organisation | int) -> bool:
+    """The records pages are for the organisation's keepers and its heads (who appoint and approve)."""
+    return can_keep_records(person, organisation) is None or has_role(person, organisation, Role.SIGNER)
+
+
 def can_keep_records(person: Person, organisation: Organisation | int) -> Refusal | None:
     """Manage the file plan, cases, retention and holds of ``organisation``."""
     return None if has_role(person, organisation, Role.CENTRAL_CLERK, Role.ORG_ADMIN) else RECORDS_NOT_KEEPER

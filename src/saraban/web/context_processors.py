@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from saraban.core.thai import local_date
 from saraban.directory.models import Organisation, Person
 from saraban.directory.selectors import current_roles
+from saraban.records.permissions import may_see_records
 
 from . import i18n
 
@@ -78,6 +79,10 @@ def shell(request: HttpRequest) -> dict[str, Any]:
             {"path": path, "label": en if lang == "en" else th, "accesskey": key, "active": _active(path, request.path)}
             for path, th, en, key in NAVIGATION
         ]
+        acting = context["acting_organisation"]
+        if acting is not None and may_see_records(user, acting):
+            context["navigation"].append({"path": "/records/", "label": "Records" if lang == "en" else "จัดเก็บหนังสือ",
+                                          "accesskey": "k", "active": request.path.startswith("/records/")})
         if hasattr(user, "programme_member"):  # the roll-out programme console, for its members only
             context["navigation"].append({"path": "/programme/", "label": "Programme" if lang == "en" else "แผนขับเคลื่อน",
                                           "accesskey": "p", "active": request.path.startswith("/programme/")})

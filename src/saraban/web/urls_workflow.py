@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import inbox, inbox_scans, letters, search, signing, work
+from .views import inbox, inbox_scans, letters, records, search, signing, work
 
 urlpatterns = [
     path("work/", work.work_queue, name="work"),
@@ -28,4 +28,9 @@ urlpatterns = [
     path("inbox/<int:pk>/files/<int:index>/read-again", inbox_scans.incoming_read_again, name="incoming-read-again"),
     path("inbox/<int:pk>/<str:action>/", inbox.incoming_action, name="incoming-action"),
     path("search/", search.search_page, name="search"),
+    path("records/", records.records_page, name="records"),
+    path("records/plan/", records.records_plan, name="records-plan"),
+    path("records/destruction/", records.records_draw_up, name="records-draw-up"),
+    path("records/destruction/<int:pk>/", records.destruction_page, name="records-destruction"),
+    path("records/destruction/<int:pk>/<str:action>/", records.destruction_action, name="records-destruction-action"),
 ]

@@ -1,0 +1,244 @@
+"""การจัดเก็บหนังสือ: the organisation's file plan, what is due, holds, and the destruction lists step by step.
+
+Shown to the organisation's record keepers (its central registry and administrators), its heads (who
+appoint the committee and approve), and the members of a list's committee. Every change goes through
+``saraban.records``; each step's button is offered only to whom the step belongs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from saraban.access.policy import has_role
+from saraban.core.errors import SarabanError
+from saraban.correspondence.models import NUMBERED_STATUSES, Letter
+from saraban.directory.models import Organisation, Person, Role, RoleAssignment
+from saraban.records import destruction as flow
+from saraban.records import services as records
+from saraban.records.letters import letter_facts
+from saraban.records.models import (
+    CommitteeMember,
+    CommitteeRole,
+    DestructionItem,
+    DestructionList,
+    DestructionStatus,
+    ItemDecision,
+)
+from saraban.records.permissions import can_keep_records, may_see_records
+from saraban.records.retention import Retention, RetentionClass, buddhist_year
+from saraban.records.selectors import active_holds, due_for_destruction, file_plan
+from saraban.records.transfer import due_for_transfer, handover_deadline
+from saraban.regulation.kinds import LetterSubtype
+from saraban.web.i18n import text
+
+from . import errors
+from .letters import organisation_of, person_of
+
+STEPS = [DestructionStatus.DRAFTED, DestructionStatus.COMMITTEE, DestructionStatus.REVIEWED,
+         DestructionStatus.APPROVED, DestructionStatus.SENT, DestructionStatus.DESTROYED]
+
+
+def _allowed(request: HttpRequest) -> tuple[Person, Organisation]:
+    person, org = person_of(request), organisation_of(request)
+    if not may_see_records(person, org):
+        raise Http404("records are kept by the registry")
+    return person, org
+
+
+def _today_be() -> int:
+    from saraban.access.policy import today
+
+    return buddhist_year(today())
+
+
+@require_GET
+@login_required
+def records_page(request: HttpRequest) -> HttpResponse:
+    """The overview: file plan, due for destruction and transfer, holds, the destruction lists."""
+    person, org = _allowed(request)
+    year = _today_be() - 1
+    records.ensure_records(org.pk)
+    plan = list(file_plan(org.pk))
+    return render(request, "web/records/page.html", {
+        "organisation": org, "plan": plan, "year": year,
+        "due": due_for_destruction(org.pk, year).count(),
+        "transfer_due": due_for_transfer(org.pk, year).count(), "transfer_deadline": handover_deadline(year),
+        "holds": active_holds().filter(record__organisation=org).select_related("record", "placed_by")[:50],
+        "lists": DestructionList.objects.filter(organisation=org).order_by("-year"),
+        "may_keep": can_keep_records(person, org) is None,
+        "has_list": DestructionList.objects.filter(organisation=org, year=year).exists(),
+    })
+
+
+@require_POST
+@login_required
+def records_plan(request: HttpRequest) -> HttpResponse:
+    """Import the file plan from a CSV upload (UTF-8)."""
+    person, org = _allowed(request)
+    upload = request.FILES.get("plan")
+    try:
+        if upload is None or upload.size is None or upload.size > 2 * 1024 * 1024:
+            raise SarabanError("records.plan_file", "แนบไฟล์ CSV ของแผนแฟ้ม (ไม่เกิน 2 MB)",
+                               "Attach the file plan as CSV (2 MB at most)")
+        try:
+            content = upload.read().decode("utf-8")
+        except UnicodeDecodeError:
+            raise SarabanError("records.plan_encoding", "ไฟล์ต้องเป็น CSV แบบ UTF-8",
+                               "The file must be UTF-8 CSV") from None
+        rows = records.import_file_plan(org, content, actor=person)
+    except SarabanError as exc:
+        errors.to_messages(request, exc)
+    else:
+        messages.success(request, text(request, f"นำเข้าแผนแฟ้ม {rows} รายการแล้ว", f"Imported {rows} files"))
+    return HttpResponseRedirect("/records/")
+
+
+@require_POST
+@login_required
+def records_draw_up(request: HttpRequest) -> HttpResponse:
+    """Draw up last year's destruction list."""
+    person, org = _allowed(request)
+    try:
+        listed = flow.draw_up(org, _today_be() - 1, actor=person)
+    except SarabanError as exc:
+        errors.to_messages(request, exc)
+        return HttpResponseRedirect("/records/")
+    messages.success(request, text(request, "จัดทำบัญชีหนังสือขอทำลายแล้ว", "The destruction list is drawn up"))
+    return HttpResponseRedirect(f"/records/destruction/{listed.pk}/")
+
+
+def _list_for(request: HttpRequest, pk: int) -> tuple[Person, DestructionList]:
+    person = person_of(request)
+    listed = DestructionList.objects.filter(pk=pk).select_related("organisation", "committee_order").first()
+    if listed is None:
+        raise Http404("no such list")
+    member = CommitteeMember.objects.filter(destruction=listed, person=person).exists()
+    if not member and not may_see_records(person, listed.organisation_id):
+        raise Http404("no such list")
+    return person, listed
+
+
+class RetentionForm(forms.Form):
+    """A kept item's new retention and why."""
+
+    retention = forms.ChoiceField(choices=RetentionClass.choices)
+    years = forms.IntegerField(required=False, min_value=1, max_value=200)
+    legal_basis = forms.CharField(required=False, max_length=300)
+    reason = forms.CharField(required=False, max_length=500)
+
+
+def _rows(listed: DestructionList) -> list[dict[str, Any]]:
+    rows = []
+    held = set(active_holds().values_list("record_id", flat=True))
+    for item in listed.items.select_related("record", "record__case__file").order_by("pk"):
+        facts = letter_facts(item.record.kind, item.record.object_id)
+        rows.append({"item": item, "facts": facts, "held": item.record_id in held,
+                     "file": item.record.case.file.code if item.record.case else ""})
+    return rows
+
+
+def _people_of(org: Organisation) -> list[Person]:
+    ids = RoleAssignment.objects.filter(organisation=org).values_list("person_id", flat=True)
+    return list(Person.objects.filter(pk__in=ids).order_by("name_th"))
+
+
+@require_GET
+@login_required
+def destruction_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """One destruction list: its steps, its items, and the step the person may take now."""
+    person, listed = _list_for(request, pk)
+    org = listed.organisation
+    member = CommitteeMember.objects.filter(destruction=listed, person=person).first()
+    committee = list(listed.committee.select_related("person").order_by("role", "pk"))
+    is_head = has_role(person, org, Role.SIGNER)
+    keeper = can_keep_records(person, org) is None
+    status = DestructionStatus(listed.status)
+    reached = STEPS.index(status) if status in STEPS else len(STEPS) - 1
+    return render(request, "web/records/destruction.html", {
+        "listed": listed, "rows": _rows(listed), "committee": committee, "member": member,
+        "steps": [(s, i <= reached) for i, s in enumerate(STEPS)],
+        "may_appoint": is_head and status == DestructionStatus.DRAFTED,
+        "may_decide": member is not None and status == DestructionStatus.COMMITTEE,
+        "may_sign": member is not None and status == DestructionStatus.COMMITTEE and member.signed_at is None,
+        "may_approve": is_head and status == DestructionStatus.REVIEWED,
+        "may_send": keeper and status == DestructionStatus.APPROVED,
+        "may_destroy": keeper and status in (DestructionStatus.SENT, DestructionStatus.DESTROYING),
+        "people": _people_of(org) if status == DestructionStatus.DRAFTED else [],
+        "orders": Letter.objects.filter(organisation=org, subtype=LetterSubtype.ORDER,
+                                        status__in=NUMBERED_STATUSES).order_by("-pk")[:30],
+        "retentions": RetentionClass.choices, "channels": flow.CHANNELS,
+    })
+
+
+def _appoint(request: HttpRequest, person: Person, listed: DestructionList) -> None:
+    chosen = [int(v) for v in request.POST.getlist("member") if v.isdigit()]
+    chair = request.POST.get("chair", "")
+    people = {p.pk: p for p in Person.objects.filter(pk__in=chosen)}
+    members = [flow.Appointee(people[i], CommitteeRole.CHAIR if str(i) == chair else CommitteeRole.MEMBER)
+               for i in chosen if i in people]
+    order = Letter.objects.filter(pk=int(request.POST.get("order") or 0), organisation=listed.organisation).first()
+    if order is None:
+        raise SarabanError("records.order_required", "เลือกคำสั่งแต่งตั้งคณะกรรมการ",
+                           "Choose the order that appoints the committee")
+    flow.appoint_committee(listed, members, order=order, actor=person)
+
+
+def _decide(request: HttpRequest, person: Person, listed: DestructionList) -> None:
+    item = DestructionItem.objects.filter(destruction=listed, pk=int(request.POST.get("item") or 0)).first()
+    if item is None:
+        raise Http404("no such item")
+    if request.POST.get("decision") == ItemDecision.DESTROY:
+        flow.decide(item, keep=False, actor=person)
+        return
+    form = RetentionForm(request.POST)
+    if not form.is_valid():
+        raise SarabanError("records.retention_form", "อายุการเก็บไม่ถูกต้อง", "The retention is not valid")
+    data = form.cleaned_data
+    flow.decide(item, keep=True, actor=person, reason=data["reason"],
+                retention=Retention(RetentionClass(data["retention"]), data["years"], data["legal_basis"] or ""))
+
+
+ACTIONS = {
+    "appoint": _appoint,
+    "decide": _decide,
+    "sign": lambda request, person, listed: flow.sign(listed, actor=person),
+    "approve": lambda request, person, listed: flow.approve(listed, actor=person,
+                                                            reference=request.POST.get("reference", "")),
+    "send": lambda request, person, listed: flow.send_to_archives(
+        listed, actor=person, channel=request.POST.get("channel", ""), reference=request.POST.get("reference", "")),
+    "object": lambda request, person, listed: flow.record_objection(listed, actor=person,
+                                                                    note=request.POST.get("note", "")),
+    "destroy": lambda request, person, listed: flow.destroy(listed, actor=person),
+}
+DONE = {
+    "appoint": ("แต่งตั้งคณะกรรมการแล้ว", "The committee is appointed"),
+    "decide": ("บันทึกการพิจารณาแล้ว", "The decision is saved"),
+    "sign": ("ลงนามรับรองบัญชีแล้ว", "You signed the list"),
+    "approve": ("อนุมัติการทำลายแล้ว", "Destruction approved"),
+    "send": ("บันทึกการส่งกรมศิลปากรแล้ว", "Sent to the National Archives"),
+    "object": ("บันทึกการทักท้วงแล้ว", "The objection is recorded"),
+    "destroy": ("ทำลายหนังสือตามบัญชีแล้ว", "The listed letters are destroyed"),
+}
+
+
+@require_POST
+@login_required
+def destruction_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """One step of the list (the services check who may and when)."""
+    if action not in ACTIONS:
+        raise Http404("no such step")
+    person, listed = _list_for(request, pk)
+    try:
+        ACTIONS[action](request, person, listed)
+    except SarabanError as exc:
+        errors.to_messages(request, exc)
+    else:
+        messages.success(request, text(request, *DONE[action]))
+    return HttpResponseRedirect(f"/records/destruction/{pk}/")

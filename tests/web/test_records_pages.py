@@ -1,0 +1,99 @@
+"""The records pages: the overview for keepers and heads, and a destruction list walked through its steps."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+
+from saraban.correspondence.services import create_letter
+from saraban.correspondence.tasks import render_letter_pdf
+from saraban.directory.models import Organisation, Person
+from saraban.directory.services import assign_role, create_person
+from saraban.records import services as records
+from saraban.records.models import DestructionList, DestructionStatus, FilePlanEntry, Record, RecordStatus
+from tests.helpers import numbered
+from tests.test_letters import example
+from tests.web.test_workflow_pages import client_for, other_clerk, other_org
+
+pytestmark = pytest.mark.django_db
+other = (other_org, other_clerk)  # fixtures: another organisation and its clerk
+
+
+def _member(agency: Organisation, username: str, name: str) -> Person:
+    person = create_person(username=username, name_th=name, password="x-Pass-1234")
+    assign_role(person, agency, "officer", position_title="นักจัดการงานทั่วไป")
+    return person
+
+
+def test_the_overview_is_for_keepers_and_heads(agency: Organisation, clerk: Person, signer: Person,
+                                               other_clerk: Person) -> None:
+    page = client_for(clerk).get("/records/")
+    assert page.status_code == 200 and "จัดเก็บหนังสือ" in page.content.decode()
+    assert 'href="/records/"' in client_for(clerk).get("/work/").content.decode()  # in the menu
+    assert client_for(signer).get("/records/").status_code == 200
+    officer = _member(agency, "plain", "นายทั่วไป ทำงาน")
+    assert client_for(officer).get("/records/").status_code == 404
+    assert 'href="/records/"' not in client_for(officer).get("/work/").content.decode()
+
+
+def test_the_file_plan_upload_names_the_bad_rows(agency: Organisation, clerk: Person) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    browser = client_for(clerk)
+    bad = SimpleUploadedFile("plan.csv", "code,title,parent,retention\n01,การบริหาร,,forever\n".encode(),
+                             content_type="text/csv")
+    page = browser.post("/records/plan/", {"plan": bad}, follow=True).content.decode()
+    assert "แถว 2" in page and not FilePlanEntry.objects.filter(organisation=agency).exists()
+    good = SimpleUploadedFile("plan.csv", "code,title,parent,retention\n01,การบริหาร,,10y\n".encode(),
+                              content_type="text/csv")
+    page = browser.post("/records/plan/", {"plan": good}, follow=True).content.decode()
+    assert "นำเข้าแผนแฟ้ม 1 รายการแล้ว" in page and "การบริหาร" in page
+    latin1 = SimpleUploadedFile("plan.csv", "code,title\n01,caf\xe9\n".encode("latin-1"), content_type="text/csv")
+    assert "UTF-8" in browser.post("/records/plan/", {"plan": latin1}, follow=True).content.decode()
+
+
+def test_a_destruction_list_through_its_pages(agency: Organisation, clerk: Person, signer: Person,
+                                               other_clerk: Person) -> None:
+    letter = numbered(create_letter(agency, example("external"), author=clerk), author=clerk, signer=signer,
+                      clerk=clerk)
+    render_letter_pdf.call(letter.pk)
+    order = numbered(create_letter(agency, example("order"), author=clerk), author=clerk, signer=signer, clerk=clerk)
+    records.ensure_records(agency.pk)
+    last_year = dt.date.today().year + 543 - 1
+    Record.objects.filter(kind="out", object_id=letter.pk).update(document_year=last_year - 10, keep_until=last_year)
+    keeper, head = client_for(clerk), client_for(signer)
+    answer = keeper.post("/records/destruction/")
+    listed = DestructionList.objects.get(organisation=agency)
+    assert answer.status_code == 302 and answer["Location"] == f"/records/destruction/{listed.pk}/"
+    page = keeper.get(answer["Location"]).content.decode()
+    assert letter.subject[:30] in page and "แต่งตั้งคณะกรรมการ" in page
+    assert client_for(other_clerk).get(f"/records/destruction/{listed.pk}/").status_code == 404
+    chair, member = _member(agency, "chair", "นายประธาน ตั้งใจ"), _member(agency, "m1", "นางกรรมการ หนึ่ง")
+    # Only two people: refused with the reason, nothing appointed.
+    page = head.post(f"/records/destruction/{listed.pk}/appoint/",
+                     {"member": [chair.pk, member.pk], "chair": chair.pk, "order": order.pk}, follow=True)
+    assert "อย่างน้อย 2 คน" in page.content.decode()
+    head.post(f"/records/destruction/{listed.pk}/appoint/",
+              {"member": [chair.pk, member.pk, clerk.pk], "chair": chair.pk, "order": order.pk})
+    listed.refresh_from_db()
+    assert listed.status == DestructionStatus.COMMITTEE
+    assert "ลงนามรับรองบัญชี" in client_for(chair).get(f"/records/destruction/{listed.pk}/").content.decode()
+    for person in (chair, member, clerk):
+        client_for(person).post(f"/records/destruction/{listed.pk}/sign/")
+    listed.refresh_from_db()
+    assert listed.status == DestructionStatus.REVIEWED
+    keeper.post(f"/records/destruction/{listed.pk}/approve/", {"reference": "x"})  # not the head: refused
+    listed.refresh_from_db()
+    assert listed.status == DestructionStatus.REVIEWED
+    head.post(f"/records/destruction/{listed.pk}/approve/", {"reference": "บันทึกที่ นร 0105/77"})
+    keeper.post(f"/records/destruction/{listed.pk}/send/", {"channel": "paper", "reference": "นร 0105/78"})
+    page = keeper.post(f"/records/destruction/{listed.pk}/destroy/", follow=True).content.decode()
+    assert "ทักท้วง" in page  # still within the objection period
+    DestructionList.objects.filter(pk=listed.pk).update(objection_until=dt.date.today() - dt.timedelta(days=1))
+    page = keeper.post(f"/records/destruction/{listed.pk}/destroy/", follow=True).content.decode()
+    assert "ทำลายหนังสือตามบัญชีแล้ว" in page
+    assert Record.objects.get(kind="out", object_id=letter.pk).status == RecordStatus.DESTROYED
+    assert keeper.get(f"/letters/{letter.pk}/pdf").status_code == 410
+    assert Client().get(f"/records/destruction/{listed.pk}/").status_code == 302  # sign in first
