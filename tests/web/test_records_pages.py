@@ -97,3 +97,29 @@ def test_a_destruction_list_through_its_pages(agency: Organisation, clerk: Perso
     assert Record.objects.get(kind="out", object_id=letter.pk).status == RecordStatus.DESTROYED
     assert keeper.get(f"/letters/{letter.pk}/pdf").status_code == 410
     assert Client().get(f"/records/destruction/{listed.pk}/").status_code == 302  # sign in first
+
+
+def test_the_letter_page_panel_files_sets_retention_and_holds(agency: Organisation, clerk: Person,
+                                                              signer: Person, other_clerk: Person) -> None:
+    letter = numbered(create_letter(agency, example("external"), author=clerk), author=clerk, signer=signer,
+                      clerk=clerk)
+    records.import_file_plan(agency, "code,title,retention\n03,นโยบายและแผน,permanent\n", actor=clerk)
+    browser = client_for(clerk)
+    page = browser.get(f"/letters/{letter.pk}/").content.decode()
+    assert 'id="records-panel"' in page and "ยังไม่จัดเข้าแฟ้ม" in page
+    assert not Record.objects.exists()  # viewing the page writes nothing
+    file = FilePlanEntry.objects.get(organisation=agency, code="03")
+    browser.post(f"/records/letter/out/{letter.pk}/file/", {"file": file.pk})
+    record = Record.objects.get(kind="out", object_id=letter.pk)
+    assert record.keep_until is None and record.case is not None and record.case.title == letter.subject
+    page = browser.post(f"/records/letter/out/{letter.pk}/retention/", {"retention": "5y", "reason": ""},
+                        follow=True).content.decode()
+    assert "เหตุผล" in page and Record.objects.get(pk=record.pk).keep_until is None  # no reason: refused
+    browser.post(f"/records/letter/out/{letter.pk}/retention/", {"retention": "5y", "reason": "เป็นสำเนา"})
+    assert Record.objects.get(pk=record.pk).retention_class == "5y"
+    browser.post(f"/records/letter/out/{letter.pk}/hold/", {"reason": "court", "detail": "คดีดำที่ 1/2569"})
+    assert "คดีดำที่ 1/2569" in browser.get(f"/letters/{letter.pk}/").content.decode()
+    # Another organisation's clerk cannot reach the letter, so not its record either.
+    assert client_for(other_clerk).post(f"/records/letter/out/{letter.pk}/hold/",
+                                        {"reason": "court", "detail": "x"}).status_code == 404
+    assert client_for(clerk).post(f"/records/letter/zz/{letter.pk}/hold/", {}).status_code == 404

@@ -175,6 +175,17 @@ def _not_found() -> ValidationFailed:
                                           "This letter is not a record yet (not numbered, or not registered)")])
 
 
+def unsaved_record(kind: str, object_id: int) -> Record | None:
+    """The record the letter would get now (the default retention), not saved; None if it is not a record."""
+    facts = letter_facts(kind, object_id)
+    if facts is None:
+        return None
+    retention, year = default_retention(), buddhist_year(facts.date)
+    return Record(organisation_id=facts.organisation_id, kind=kind, object_id=object_id,
+                  retention_class=retention.retention_class, document_year=year,
+                  keep_until=keep_until_year(year, retention), filed_at=timezone.now())
+
+
 def record_for(kind: str, object_id: int) -> Record:
     """The letter's record, made with the default retention if it has none yet (``ValidationFailed`` if
     the letter is not a record: a draft, a letter not registered)."""

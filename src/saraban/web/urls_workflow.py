@@ -33,4 +33,6 @@ urlpatterns = [
     path("records/destruction/", records.records_draw_up, name="records-draw-up"),
     path("records/destruction/<int:pk>/", records.destruction_page, name="records-destruction"),
     path("records/destruction/<int:pk>/<str:action>/", records.destruction_action, name="records-destruction-action"),
+    path("records/letter/<str:kind>/<int:object_id>/<str:action>/", records.letter_record_action,
+         name="records-letter-action"),
 ]

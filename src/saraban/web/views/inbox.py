@@ -42,6 +42,7 @@ from . import errors
 from .inbox_scans import scans_context, visible_incoming
 from .letters import organisation_of, page_of, person_of
 from .letters_actions import pdf_response
+from .records_panel import records_panel
 
 OPEN_STATUSES = (IncomingStatus.DELIVERED, IncomingStatus.REGISTERED, IncomingStatus.ASSIGNED, IncomingStatus.ACTED)
 ENDORSE_FIELDS = {
@@ -106,6 +107,7 @@ def _page(
         "copy": "stamped" if incoming.stamped_id else "original",
         "validation": _validation(incoming),
         **scans_context(incoming, request),
+        **records_panel("in", incoming.pk, person_of(request)),
         **_available(incoming, request),
     }
     return render(request, "web/inbox/incoming.html", context, status=status)

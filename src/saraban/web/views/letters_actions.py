@@ -34,6 +34,7 @@ from saraban.web.forms.letters import CommentForm, ReasonForm, SignForm, SubmitF
 from saraban.web.i18n import text
 
 from . import errors
+from .records_panel import records_panel
 
 ACTIONS = ("submit", "approve", "return", "sign", "number", "send", "cancel", "close", "correct")
 # Audit actions of a letter, as the timeline names them.
@@ -98,6 +99,7 @@ def letter_context(
         "recipients": list(letter.recipients.select_related("organisation")),
         "timeline": timeline, "corrections": list(corrections),
         "supersedes": letter.supersedes if letter.supersedes_id else None,
+        **records_panel("out", letter.pk, person),
     }
 
 

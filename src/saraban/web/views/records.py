@@ -19,7 +19,9 @@ from django.views.decorators.http import require_GET, require_POST
 from saraban.access.policy import has_role
 from saraban.core.errors import SarabanError
 from saraban.correspondence.models import NUMBERED_STATUSES, Letter
+from saraban.correspondence.selectors import letter_for
 from saraban.directory.models import Organisation, Person, Role, RoleAssignment
+from saraban.inbox.selectors import incoming_for
 from saraban.records import destruction as flow
 from saraban.records import services as records
 from saraban.records.letters import letter_facts
@@ -29,7 +31,10 @@ from saraban.records.models import (
     DestructionItem,
     DestructionList,
     DestructionStatus,
+    FilePlanEntry,
+    HoldReason,
     ItemDecision,
+    LegalHold,
 )
 from saraban.records.permissions import can_keep_records, may_see_records
 from saraban.records.retention import Retention, RetentionClass, buddhist_year
@@ -242,3 +247,56 @@ def destruction_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
     else:
         messages.success(request, text(request, *DONE[action]))
     return HttpResponseRedirect(f"/records/destruction/{pk}/")
+
+
+def _letter_record(request: HttpRequest, kind: str, object_id: int) -> str:
+    """The page of the letter the panel is on, after checking the person may open that letter."""
+    person = person_of(request)
+    if kind == "out" and letter_for(person, object_id) is not None:
+        return f"/letters/{object_id}/"
+    if kind == "in" and incoming_for(person, object_id) is not None:
+        return f"/inbox/{object_id}/"
+    raise Http404("no such letter")
+
+
+@require_POST
+@login_required
+def letter_record_action(request: HttpRequest, kind: str, object_id: int, action: str) -> HttpResponse:
+    """The panel's forms: file the letter, set its retention, place or release a hold."""
+    back = _letter_record(request, kind, object_id)
+    person = person_of(request)
+    try:
+        record = records.record_for(kind, object_id)
+        if action == "file":
+            file = FilePlanEntry.objects.filter(pk=int(request.POST.get("file") or 0),
+                                                organisation_id=record.organisation_id).first()
+            if file is None:
+                raise Http404("no such file")
+            facts = letter_facts(kind, object_id)
+            case = record.case if record.case and record.case.file_id == file.pk else records.open_case(
+                file, facts.subject if facts and facts.subject else file.title, actor=person)
+            records.file_letter(kind, object_id, case, actor=person)
+        elif action == "retention":
+            form = RetentionForm(request.POST)
+            if not form.is_valid():
+                raise SarabanError("records.retention_form", "อายุการเก็บไม่ถูกต้อง", "The retention is not valid")
+            data = form.cleaned_data
+            retention = Retention(RetentionClass(data["retention"]), data["years"], data["legal_basis"] or "")
+            records.override_retention(record, retention, reason=data["reason"], actor=person)
+        elif action == "hold":
+            reason = request.POST.get("reason", "")
+            if reason not in HoldReason.values:
+                raise SarabanError("records.hold_reason", "เลือกเหตุของการระงับ", "Choose why it is held")
+            records.place_hold(record, HoldReason(reason), request.POST.get("detail", ""), actor=person)
+        elif action == "release":
+            hold = LegalHold.objects.filter(pk=int(request.POST.get("hold") or 0), record=record).first()
+            if hold is None:
+                raise Http404("no such hold")
+            records.release_hold(hold, note=request.POST.get("note", ""), actor=person)
+        else:
+            raise Http404("no such action")
+    except SarabanError as exc:
+        errors.to_messages(request, exc)
+    else:
+        messages.success(request, text(request, "บันทึกการจัดเก็บแล้ว", "Saved"))
+    return HttpResponseRedirect(back + "#records-panel")
