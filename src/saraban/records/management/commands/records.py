@@ -103,13 +103,15 @@ class Command(BaseCommand):
                 _write(target, data)
                 self.stdout.write(f"เขียนบัญชีหนังสือส่งเก็บแล้ว / wrote the storage list: {target}")
                 return
-            organisation = _organisation(options["organisation"])
             if options["action"] == "destruction-list":
                 target, fmt = _output(options["output"])
+                organisation = _organisation(options["organisation"])
                 data = destruction_list_file(organisation, _year(options["year"]), fmt)
                 _write(target, data)
                 self.stdout.write(f"เขียนบัญชีหนังสือขอทำลายแล้ว / wrote the destruction list: {target}")
-            elif options["action"] == "due":
+                return
+            organisation = _organisation(options["organisation"])
+            if options["action"] == "due":
                 self._due(organisation, _year(options["year"]))
             else:
                 person = Person.objects.filter(username=options["user"]).first()
