@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.db import models
 
+from saraban.core.labels import Label
+
 
 class ReadingStatus(models.TextChoices):
-    QUEUED = "queued", "รอคิวอ่านข้อความ / Queued"
-    READING = "reading", "กำลังอ่านข้อความ / Reading"
-    DONE = "done", "อ่านข้อความแล้ว / Read"
-    FAILED = "failed", "อ่านข้อความไม่สำเร็จ / Failed"
+    QUEUED = "queued", Label("รอคิวอ่านข้อความ", "Queued")
+    READING = "reading", Label("กำลังอ่านข้อความ", "Reading")
+    DONE = "done", Label("อ่านข้อความแล้ว", "Read")
+    FAILED = "failed", Label("อ่านข้อความไม่สำเร็จ", "Failed")
 
 
 class ScanReading(models.Model):

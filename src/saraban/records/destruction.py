@@ -25,6 +25,7 @@ from django.utils import timezone
 from saraban.access.policy import cleared_levels, has_role, has_role_within
 from saraban.audit.services import record_event
 from saraban.core.errors import FieldProblem, PermissionRefused, StateRefused, ValidationFailed, enforce
+from saraban.core.labels import pair
 from saraban.correspondence.models import NUMBERED_STATUSES, Letter
 from saraban.directory.models import Organisation, Person, Role
 from saraban.regulation.kinds import LetterSubtype
@@ -55,10 +56,9 @@ def _audit(destruction: DestructionList, action: str, actor: Person, **detail: o
 
 def _state(destruction: DestructionList, *allowed: DestructionStatus, th: str, en: str) -> None:
     if destruction.status not in allowed:
-        raise StateRefused("records.destruction_state",
-                           f"บัญชีนี้อยู่ในขั้น {DestructionStatus(destruction.status).label.split(' / ')[0]} จึง{th}ไม่ได้",
-                           f"The list is at the step '{DestructionStatus(destruction.status).label.split(' / ')[1]}', "
-                           f"so it cannot {en}")
+        step_th, step_en = pair(DestructionStatus(destruction.status).label)
+        raise StateRefused("records.destruction_state", f"บัญชีนี้อยู่ในขั้น {step_th} จึง{th}ไม่ได้",
+                           f"The list is at the step '{step_en}', so it cannot {en}")
 
 
 def _head(actor: Person, organisation_id: int) -> None:

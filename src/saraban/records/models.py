@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from saraban.core.labels import Label
+
 from .retention import RetentionClass
 
 
@@ -36,9 +38,9 @@ class FilePlanEntry(models.Model):
 class CaseStage(models.TextChoices):
     """The three kinds of storage of ข้อ 52."""
 
-    IN_PROGRESS = "in_progress", "เก็บระหว่างปฏิบัติ / in progress"
-    COMPLETED = "completed", "เก็บเมื่อปฏิบัติเสร็จแล้ว / completed"
-    AUDIT = "audit", "เก็บไว้เพื่อใช้ในการตรวจสอบ / kept for audit"
+    IN_PROGRESS = "in_progress", Label("เก็บระหว่างปฏิบัติ", "in progress")
+    COMPLETED = "completed", Label("เก็บเมื่อปฏิบัติเสร็จแล้ว", "completed")
+    AUDIT = "audit", Label("เก็บไว้เพื่อใช้ในการตรวจสอบ", "kept for audit")
 
 
 class Case(models.Model):
@@ -60,13 +62,13 @@ class Case(models.Model):
 
 
 class RecordKind(models.TextChoices):
-    OUTGOING = "out", "หนังสือส่ง / sent"
-    INCOMING = "in", "หนังสือรับ / received"
+    OUTGOING = "out", Label("หนังสือส่ง", "sent")
+    INCOMING = "in", Label("หนังสือรับ", "received")
 
 
 class RecordStatus(models.TextChoices):
-    KEPT = "kept", "เก็บรักษา / kept"
-    DESTROYED = "destroyed", "ทำลายแล้ว / destroyed"
+    KEPT = "kept", Label("เก็บรักษา", "kept")
+    DESTROYED = "destroyed", Label("ทำลายแล้ว", "destroyed")
 
 
 class Record(models.Model):
@@ -104,10 +106,10 @@ class Record(models.Model):
 
 
 class HoldReason(models.TextChoices):
-    COURT = "court", "คดีความในศาล / court case"
-    INVESTIGATION = "investigation", "การสอบสวน / investigation"
-    AUDIT = "audit", "การตรวจสอบ / audit"
-    OTHER = "other", "เหตุอื่น / other"
+    COURT = "court", Label("คดีความในศาล", "court case")
+    INVESTIGATION = "investigation", Label("การสอบสวน", "investigation")
+    AUDIT = "audit", Label("การตรวจสอบ", "audit")
+    OTHER = "other", Label("เหตุอื่น", "other")
 
 
 class LegalHold(models.Model):
@@ -133,14 +135,14 @@ class LegalHold(models.Model):
 class DestructionStatus(models.TextChoices):
     """The steps of the annual destruction (ข้อ 66–69)."""
 
-    DRAFTED = "drafted", "จัดทำบัญชีแล้ว / list drawn up"
-    COMMITTEE = "committee", "แต่งตั้งคณะกรรมการแล้ว / committee appointed"
-    REVIEWED = "reviewed", "คณะกรรมการพิจารณาแล้ว / reviewed by the committee"
-    APPROVED = "approved", "หัวหน้าส่วนราชการอนุมัติแล้ว / approved by the head"
-    SENT = "sent", "ส่งกรมศิลปากรแล้ว / sent to the National Archives"
-    OBJECTED = "objected", "กรมศิลปากรทักท้วง / the National Archives objected"
-    DESTROYING = "destroying", "กำลังทำลาย / being destroyed"
-    DESTROYED = "destroyed", "ทำลายแล้ว / destroyed"
+    DRAFTED = "drafted", Label("จัดทำบัญชีแล้ว", "list drawn up")
+    COMMITTEE = "committee", Label("แต่งตั้งคณะกรรมการแล้ว", "committee appointed")
+    REVIEWED = "reviewed", Label("คณะกรรมการพิจารณาแล้ว", "reviewed by the committee")
+    APPROVED = "approved", Label("หัวหน้าส่วนราชการอนุมัติแล้ว", "approved by the head")
+    SENT = "sent", Label("ส่งกรมศิลปากรแล้ว", "sent to the National Archives")
+    OBJECTED = "objected", Label("กรมศิลปากรทักท้วง", "the National Archives objected")
+    DESTROYING = "destroying", Label("กำลังทำลาย", "being destroyed")
+    DESTROYED = "destroyed", Label("ทำลายแล้ว", "destroyed")
 
 
 class DestructionList(models.Model):
@@ -173,8 +175,8 @@ class DestructionList(models.Model):
 
 
 class CommitteeRole(models.TextChoices):
-    CHAIR = "chair", "ประธานกรรมการ / chair"
-    MEMBER = "member", "กรรมการ / member"
+    CHAIR = "chair", Label("ประธานกรรมการ", "chair")
+    MEMBER = "member", Label("กรรมการ", "member")
 
 
 class CommitteeMember(models.Model):
@@ -194,8 +196,8 @@ class CommitteeMember(models.Model):
 
 
 class ItemDecision(models.TextChoices):
-    DESTROY = "destroy", "ทำลาย / destroy"
-    KEEP = "keep", "ให้เก็บต่อ / keep"
+    DESTROY = "destroy", Label("ทำลาย", "destroy")
+    KEEP = "keep", Label("ให้เก็บต่อ", "keep")
 
 
 class DestructionItem(models.Model):

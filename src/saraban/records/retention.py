@@ -13,15 +13,17 @@ from dataclasses import dataclass
 
 from django.db import models
 
+from saraban.core.labels import Label
+
 BE_OFFSET = 543  # พ.ศ. = ค.ศ. + 543
 
 
 class RetentionClass(models.TextChoices):
-    ONE_YEAR = "1y", "เก็บไม่น้อยกว่า 1 ปี (เรื่องธรรมดา) / 1 year (routine)"
-    FIVE_YEARS = "5y", "เก็บไม่น้อยกว่า 5 ปี (สำเนาที่มีต้นเรื่องอยู่แล้ว) / 5 years (copies)"
-    TEN_YEARS = "10y", "เก็บไม่น้อยกว่า 10 ปี / 10 years"
-    PERMANENT = "permanent", "ห้ามทำลาย / permanent"
-    BY_LAW = "law", "เก็บตามกฎหมายเฉพาะ / as another law requires"
+    ONE_YEAR = "1y", Label("เก็บไม่น้อยกว่า 1 ปี (เรื่องธรรมดา)", "1 year (routine)")
+    FIVE_YEARS = "5y", Label("เก็บไม่น้อยกว่า 5 ปี (สำเนาที่มีต้นเรื่องอยู่แล้ว)", "5 years (copies)")
+    TEN_YEARS = "10y", Label("เก็บไม่น้อยกว่า 10 ปี", "10 years")
+    PERMANENT = "permanent", Label("ห้ามทำลาย", "permanent")
+    BY_LAW = "law", Label("เก็บตามกฎหมายเฉพาะ", "as another law requires")
 
 
 FIXED_YEARS = {RetentionClass.ONE_YEAR: 1, RetentionClass.FIVE_YEARS: 5, RetentionClass.TEN_YEARS: 10}

@@ -74,7 +74,9 @@ def records_page(request: HttpRequest) -> HttpResponse:
     return render(request, "web/records/page.html", {
         "organisation": org, "plan": plan, "year": year,
         "due": due_for_destruction(org.pk, year).count(),
-        "transfer_due": due_for_transfer(org.pk, year).count(), "transfer_deadline": handover_deadline(year),
+        # The handover due next: this year's, by 31 January of the next (ข้อ 58).
+        "transfer_year": year + 1, "transfer_due": due_for_transfer(org.pk, year + 1).count(),
+        "transfer_deadline": handover_deadline(year + 1),
         "holds": active_holds().filter(record__organisation=org).select_related("record", "placed_by")[:50],
         "lists": DestructionList.objects.filter(organisation=org).order_by("-year"),
         "may_keep": can_keep_records(person, org) is None,
