@@ -94,3 +94,27 @@ def test_a_failed_export_leaves_nothing(agency: Organisation, clerk: Person, sig
     with pytest.raises(OSError):
         export_transfer(agency, 2568, exports / "2568")
     assert list(exports.iterdir()) == []  # neither the bag nor its work folder
+
+
+def test_the_transfer_command(agency: Organisation, clerk: Person, signer: Person, tmp_path: Path) -> None:
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    letter = numbered(create_letter(agency, example("external"), author=clerk), author=clerk, signer=signer,
+                      clerk=clerk)
+    render_letter_pdf.call(letter.pk)
+    records.ensure_records(agency.pk)
+    _old(Record.objects.get(kind="out", object_id=letter.pk))
+    out = io.StringIO()
+    call_command("records", "transfer", "--organisation", agency.identifier, "--year", "2568", "-o",
+                 str(tmp_path / "bag"), stdout=out)
+    assert "1 ฉบับ" in out.getvalue()
+    bagit.Bag(str(tmp_path / "bag")).validate()
+    for args in (["--year", "2568", "-o", str(tmp_path / "bag")],  # exists already
+                 ["--year", "25x8", "-o", str(tmp_path / "other")]):
+        with pytest.raises(CommandError) as refused:
+            call_command("records", "transfer", "--organisation", agency.identifier, *args)
+        assert refused.value.returncode == 2
+    assert not (tmp_path / "other").exists()

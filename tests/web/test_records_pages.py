@@ -123,3 +123,27 @@ def test_the_letter_page_panel_files_sets_retention_and_holds(agency: Organisati
     assert client_for(other_clerk).post(f"/records/letter/out/{letter.pk}/hold/",
                                         {"reason": "court", "detail": "x"}).status_code == 404
     assert client_for(clerk).post(f"/records/letter/zz/{letter.pk}/hold/", {}).status_code == 404
+
+
+def test_storing_a_case_and_the_forms_to_download(agency: Organisation, clerk: Person, signer: Person,
+                                                  other_clerk: Person) -> None:
+    letter = numbered(create_letter(agency, example("external"), author=clerk), author=clerk, signer=signer,
+                      clerk=clerk)
+    render_letter_pdf.call(letter.pk)
+    records.import_file_plan(agency, "code,title,retention\n01,การบริหารทั่วไป,10y\n", actor=clerk)
+    browser = client_for(clerk)
+    browser.post(f"/records/letter/out/{letter.pk}/file/", {"file": FilePlanEntry.objects.get(code="01").pk})
+    case = Record.objects.get(kind="out", object_id=letter.pk).case
+    assert case is not None
+    assert browser.get(f"/records/case/{case.pk}/form19.pdf").status_code == 409  # still in progress
+    answer = browser.post(f"/records/case/{case.pk}/complete/", {"back": f"/letters/{letter.pk}/"})
+    assert answer["Location"] == f"/letters/{letter.pk}/"
+    assert Record.objects.get(kind="out", object_id=letter.pk).stored_copy_id is not None
+    pdf = browser.get(f"/records/case/{case.pk}/form19.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    xlsx = browser.get(f"/records/case/{case.pk}/form19.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK")
+    assert browser.get(f"/records/case/{case.pk}/form19.doc").status_code == 404
+    assert client_for(other_clerk).get(f"/records/case/{case.pk}/form19.pdf").status_code == 404
+    assert browser.post(f"/records/case/{case.pk}/complete/", {"back": "https://evil.example/"})["Location"] == \
+        "/records/"  # completed already, and never sent elsewhere

@@ -24,8 +24,10 @@ from saraban.directory.models import Organisation, Person, Role, RoleAssignment
 from saraban.inbox.selectors import incoming_for
 from saraban.records import destruction as flow
 from saraban.records import services as records
+from saraban.records.exports import destruction_list_file, storage_list_file
 from saraban.records.letters import letter_facts
 from saraban.records.models import (
+    Case,
     CommitteeMember,
     CommitteeRole,
     DestructionItem,
@@ -302,3 +304,68 @@ def letter_record_action(request: HttpRequest, kind: str, object_id: int, action
     else:
         messages.success(request, text(request, "บันทึกการจัดเก็บแล้ว", "Saved"))
     return HttpResponseRedirect(back + "#records-panel")
+
+
+_FORMATS = {"pdf": "application/pdf",
+            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def _download(data: bytes, fmt: str, name: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=_FORMATS[fmt])
+    response["Content-Disposition"] = f'{"inline" if fmt == "pdf" else "attachment"}; filename="{name}.{fmt}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+@login_required
+def destruction_form(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """แบบที่ 25 of the list, as PDF or XLSX."""
+    if fmt not in _FORMATS:
+        raise Http404("no such format")
+    _, listed = _list_for(request, pk)
+    data = destruction_list_file(listed.organisation, listed.year, fmt)
+    return _download(data, fmt, f"destruction-list-{listed.year}")
+
+
+def _case_for(request: HttpRequest, pk: int) -> tuple[Person, Case]:
+    person = person_of(request)
+    case = Case.objects.filter(pk=pk).select_related("file").first()
+    if case is None or not may_see_records(person, case.organisation_id):
+        raise Http404("no such case")
+    return person, case
+
+
+@require_POST
+@login_required
+def case_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    """The case is done: it goes to the completed stage and its letters' stored copies are stamped."""
+    person, case = _case_for(request, pk)
+    try:
+        records.complete_case(case, actor=person)
+    except SarabanError as exc:
+        errors.to_messages(request, exc)
+    else:
+        messages.success(request, text(request, "ส่งเก็บเรื่องแล้ว: ประทับตรากำหนดเก็บบนสำเนาเก็บแล้ว",
+                                       "The case is stored: its copies carry the retention stamp"))
+    back = str(request.POST.get("back", ""))
+    local = back.startswith(("/letters/", "/inbox/")) and "//" not in back and "\\" not in back
+    return HttpResponseRedirect(back if local else "/records/")
+
+
+@require_GET
+@login_required
+def case_form(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """แบบที่ 19 of a completed case, as PDF or XLSX."""
+    if fmt not in _FORMATS:
+        raise Http404("no such format")
+    _, case = _case_for(request, pk)
+    try:
+        data = storage_list_file(case, fmt)
+    except SarabanError as exc:
+        return render(request, "web/forbidden.html", {
+            "heading": text(request, "ยังไม่มีบัญชีหนังสือส่งเก็บ", "No storage list yet"),
+            "reason": errors.message_of(request, exc), "back": "/records/",
+            "back_label": text(request, "จัดเก็บหนังสือ", "Records")}, status=errors.status_of(exc))
+    return _download(data, fmt, f"storage-list-{case.pk}")

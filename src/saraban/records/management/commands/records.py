@@ -6,7 +6,9 @@
   code, title, parent, retention, years, legal_basis); every bad row is reported and nothing is written;
 - ``destruction-list --organisation ID --year Y -o FILE.pdf|FILE.xlsx``: the บัญชีหนังสือขอทำลาย (แบบที่ 25)
   of year Y (its list, or a draft of what is due by the end of the year), the format from the extension;
-- ``storage-list --case ID -o FILE.pdf|FILE.xlsx``: the บัญชีหนังสือส่งเก็บ (แบบที่ 19) of a completed case.
+- ``storage-list --case ID -o FILE.pdf|FILE.xlsx``: the บัญชีหนังสือส่งเก็บ (แบบที่ 19) of a completed case;
+- ``transfer --organisation ID --year Y -o DIR``: the records that reached 20 years by the end of year Y,
+  as a BagIt bag for the National Archives (``docs/archives.md``); DIR must not exist yet.
 
 Bad arguments exit 2 with a message in Thai and English, and no file is written.
 """
@@ -26,6 +28,7 @@ from saraban.records.models import Case
 from saraban.records.retention import as_buddhist_year
 from saraban.records.selectors import due_for_destruction, held_records
 from saraban.records.services import ensure_records, import_file_plan
+from saraban.records.transfer import export_transfer, handover_deadline
 from saraban.rendering.engine import RenderError
 
 
@@ -94,6 +97,10 @@ class Command(BaseCommand):
         stored = sub.add_parser("storage-list", help="บัญชีหนังสือส่งเก็บ (แบบที่ 19) of a completed case")
         stored.add_argument("--case", required=True)
         stored.add_argument("-o", "--output", required=True, help="FILE.pdf or FILE.xlsx")
+        transfer = sub.add_parser("transfer", help="the 20-year transfer to the National Archives, as a BagIt bag")
+        transfer.add_argument("--organisation", required=True)
+        transfer.add_argument("--year", required=True)
+        transfer.add_argument("-o", "--output", required=True, help="a folder that does not exist yet")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -109,6 +116,9 @@ class Command(BaseCommand):
                 data = destruction_list_file(organisation, _year(options["year"]), fmt)
                 _write(target, data)
                 self.stdout.write(f"เขียนบัญชีหนังสือขอทำลายแล้ว / wrote the destruction list: {target}")
+                return
+            if options["action"] == "transfer":
+                self._transfer(options["organisation"], options["year"], Path(options["output"]))
                 return
             organisation = _organisation(options["organisation"])
             if options["action"] == "due":
@@ -140,3 +150,16 @@ class Command(BaseCommand):
         held = held_records(organisation.pk, year).count()
         self.stdout.write(f"ครบกำหนดทำลายภายในสิ้นปี พ.ศ. {year}: {len(due):,} ฉบับ, ระงับไว้ {held:,} ฉบับ / "
                           f"due by the end of {year - 543}: {len(due):,}, on hold {held:,}")
+
+    def _transfer(self, identifier: str, year_text: str, target: Path) -> None:
+        if target.exists():
+            raise CommandError(f"มี {target} อยู่แล้ว ระบุโฟลเดอร์ใหม่ / {target} exists already: name a new folder",
+                               returncode=2)
+        organisation, year = _organisation(identifier), _year(year_text)
+        try:
+            summary = export_transfer(organisation, year, target)
+        except OSError as exc:
+            raise CommandError(f"เขียนโฟลเดอร์ไม่ได้ / cannot write the folder: {exc}", returncode=2) from None
+        self.stdout.write(f"ส่งมอบ {summary.records:,} ฉบับ {summary.files:,} ไฟล์ ({summary.bytes:,} ไบต์) ภายใน "
+                          f"{handover_deadline(year):%d/%m}/{handover_deadline(year).year + 543} / transfer of "
+                          f"{summary.records:,} records, {summary.files:,} files: {target}")
