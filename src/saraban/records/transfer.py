@@ -34,6 +34,7 @@ from saraban.signatures.validation import record_for as validation_record
 
 from .letters import AUDIT_OBJECT_TYPES, letter_metadata
 from .models import Record, RecordKind, RecordStatus
+from .services import ensure_records
 
 BAG_PROFILE = "Saraban records transfer 1.0"
 _EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "image/tiff": ".tif",
@@ -167,6 +168,7 @@ def export_transfer(organisation: Organisation, year_be: int, target: Path) -> T
 
     The bag is built beside ``target`` and renamed into place once it is complete and validates.
     """
+    ensure_records(organisation.pk)  # letters never filed are records too
     records = list(due_for_transfer(organisation.pk, year_be))
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".saraban-transfer-", dir=target.parent))
