@@ -30,6 +30,7 @@ from saraban.inbox.services import (
     endorse,
     mark_opened,
     register,
+    register_many,
     register_paper,
     return_to_sender,
 )
@@ -76,7 +77,41 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
     ]
     return render(request, "web/inbox/list.html", {
         "page": page_of(request, rows), "status": status, "statuses": statuses, "today": today(),
+        "may_register_many": can_register_paper(person, org) is None, "register_many_limit": REGISTER_MANY_LIMIT,
     })
+
+
+REGISTER_MANY_LIMIT = 100  # letters registered at once: one page of the inbox, stamped in seconds
+
+
+@require_POST
+@login_required
+def register_selected(request: HttpRequest) -> HttpResponse:
+    """ลงรับหลายฉบับ: register the delivered letters chosen on the inbox page, all or none refused."""
+    person = person_of(request)
+    ids = [int(v) for v in request.POST.getlist("incoming") if v.isdigit()][:REGISTER_MANY_LIMIT + 1]
+    if not ids:
+        messages.error(request, text(request, "ยังไม่ได้เลือกหนังสือ", "No letter was chosen"))
+        return HttpResponseRedirect("/inbox/")
+    if len(ids) > REGISTER_MANY_LIMIT:
+        messages.error(request, text(request, f"เลือกได้ครั้งละไม่เกิน {REGISTER_MANY_LIMIT} ฉบับ",
+                                     f"Choose at most {REGISTER_MANY_LIMIT} letters at once"))
+        return HttpResponseRedirect("/inbox/")
+    chosen = [i for i in (incoming_for(person, pk) for pk in ids) if i is not None]
+    if len(chosen) != len(ids):
+        raise Http404("no such letter")
+    try:
+        done = register_many(chosen, actor=person)
+    except SarabanError as exc:
+        errors.to_messages(request, exc)
+        return HttpResponseRedirect("/inbox/")
+    numbers = ", ".join(str(i.receive_number) for i in done)
+    left = len(chosen) - len(done)
+    th = f"ลงรับแล้ว {len(done)} ฉบับ เลขรับ {numbers}" + (f" ({left} ฉบับลงรับโดยผู้อื่นไปแล้วหรือประทับตราไม่ได้)" if left else "")
+    en = f"Registered {len(done)}: receive nos. {numbers}" + (f" ({left} registered meanwhile or not stampable)"
+                                                              if left else "")
+    messages.success(request, text(request, th, en))
+    return HttpResponseRedirect("/inbox/")
 
 
 def _available(incoming: IncomingLetter, request: HttpRequest) -> dict[str, Any]:
