@@ -48,3 +48,16 @@ def inbound_problems(organisation_ids: Iterable[int]) -> QuerySet[EcmsInbound]:
 def letter_of(dispatch_id: int) -> EcmsOutbound | None:
     """The latest e-CMS letter row of a dispatch (None: it did not go through e-CMS)."""
     return EcmsOutbound.objects.filter(dispatch_id=dispatch_id, kind="letter").order_by("-pk").first()
+
+
+def messages_of_letter(letter_id: int) -> set[str]:
+    """The SOAP requests that carried the letter to e-CMS (for destruction)."""
+    return {str(s) for s in EcmsOutbound.objects.filter(dispatch__letter_id=letter_id)
+            .values_list("request_id", flat=True) if s}
+
+
+def message_received(inbound_id: str) -> set[str]:
+    """The e-CMS message a letter arrived in (``IncomingLetter.channel_ref`` of the e-CMS channel)."""
+    if not inbound_id.isdigit():
+        return set()
+    return {str(s) for s in EcmsInbound.objects.filter(pk=int(inbound_id)).values_list("raw_id", flat=True) if s}

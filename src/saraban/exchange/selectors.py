@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
-from .models import Dispatch, DispatchStatus, OutgoingMessage, Peer, RemoteOrganisation
+from .models import Dispatch, DispatchStatus, OutgoingMessage, Peer, ReceivedMessage, RemoteOrganisation
 
 
 def peer_of(organisation_id: int) -> Peer | None:
@@ -38,4 +38,12 @@ def failed_dispatches(organisation_ids: Iterable[int]) -> QuerySet[Dispatch]:
 def containers_of_letter(letter_id: int) -> set[str]:
     """The envelopes (ASiC-E containers) that carried the letter to other deployments (for destruction)."""
     return {str(s) for s in OutgoingMessage.objects.filter(dispatch__letter_id=letter_id)
+            .values_list("container_id", flat=True)}
+
+
+def container_received(received_message_id: int | None) -> set[str]:
+    """The envelope a letter arrived in from another deployment (for destruction)."""
+    if received_message_id is None:
+        return set()
+    return {str(s) for s in ReceivedMessage.objects.filter(pk=received_message_id)
             .values_list("container_id", flat=True)}

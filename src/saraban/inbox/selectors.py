@@ -96,3 +96,10 @@ def incoming_files_named(incoming_id: int) -> dict[str, str]:
     if found is None:
         return {}
     return {"original": found[0], **({"stamped": found[1]} if found[1] else {})}
+
+
+def arrival_of(incoming_id: int) -> tuple[str, str, int | None]:
+    """How a received letter arrived: its channel, the channel's reference, the exchange message's id."""
+    found = IncomingLetter.objects.filter(pk=incoming_id).values_list(
+        "channel", "channel_ref", "received_message_id").first()
+    return (found[0], found[1], found[2]) if found else ("", "", None)

@@ -30,3 +30,16 @@ def quarantined(organisation_ids: Iterable[int]) -> QuerySet[MailInbound]:
     """Messages read from these organisations' mailboxes and kept out of the inbox, newest first."""
     return MailInbound.objects.filter(account__organisation_id__in=set(organisation_ids),
                                       outcome__in=QUARANTINED).select_related("account").order_by("-received_at")
+
+
+def messages_of_letter(letter_id: int) -> set[str]:
+    """The e-mails (.eml as sent) that carried the letter (for destruction)."""
+    return {str(s) for s in MailOutbound.objects.filter(dispatch__letter_id=letter_id)
+            .values_list("eml_id", flat=True) if s}
+
+
+def message_received(inbound_id: str) -> set[str]:
+    """The e-mail a letter arrived in (``IncomingLetter.channel_ref`` of the mail channel), for destruction."""
+    if not inbound_id.isdigit():
+        return set()
+    return {str(s) for s in MailInbound.objects.filter(pk=int(inbound_id)).values_list("eml_id", flat=True) if s}

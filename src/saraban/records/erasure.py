@@ -3,7 +3,8 @@
 In one transaction the letter's content is erased (body, enclosure links), its search entry and the
 text read from its files are dropped, its OCR readings forgotten, the record marked ทำลายแล้ว, and each
 of its files (the PDF as sent or received, every signed version and renewal, enclosures, the stamped
-and stored copies, OCR copies, the envelopes that carried it) queued in ``PendingErasure``. The bytes
+and stored copies, OCR copies, and the envelopes, e-mails and e-CMS messages that carried it) queued in
+``PendingErasure``. The bytes
 are deleted after that commits (``erase_pending``), except a file that a record still kept carries.
 A crash between the two leaves the queue, which the next run empties.
 """
@@ -21,9 +22,13 @@ from saraban.correspondence.erasure import erase_letter_content
 from saraban.correspondence.selectors import files_of_letter, letter_ids_with_file
 from saraban.directory.models import Person
 from saraban.documents.storage import blob_store
-from saraban.exchange.selectors import containers_of_letter
+from saraban.ecms.selectors import message_received as ecms_received
+from saraban.ecms.selectors import messages_of_letter as ecms_sent
+from saraban.exchange.selectors import container_received, containers_of_letter
 from saraban.inbox.erasure import erase_incoming_content
-from saraban.inbox.selectors import files_of_incoming, incoming_ids_with_file
+from saraban.inbox.selectors import arrival_of, files_of_incoming, incoming_ids_with_file
+from saraban.mail.selectors import message_received as mail_received
+from saraban.mail.selectors import messages_of_letter as mail_sent
 from saraban.ocr.services import forget_readings
 from saraban.search.forget import forget_letter
 from saraban.signatures.selectors import letters_signed_in, signed_files_of_letter
@@ -37,9 +42,16 @@ def files_of_record(record: Record) -> set[str]:
     """Every stored file that holds the record's content, or a copy of it."""
     if record.kind == RecordKind.OUTGOING:
         files = files_of_letter(record.object_id) | signed_files_of_letter(record.object_id)
-        files |= containers_of_letter(record.object_id)
+        files |= containers_of_letter(record.object_id)  # what carried it: envelopes, e-mails, e-CMS requests
+        files |= mail_sent(record.object_id) | ecms_sent(record.object_id)
     else:
         files = files_of_incoming(record.object_id)
+        channel, reference, message_id = arrival_of(record.object_id)
+        files |= container_received(message_id)
+        if channel == "mail":
+            files |= mail_received(reference)
+        elif channel == "ecms":
+            files |= ecms_received(reference)
     return files | ({record.stored_copy_id} if record.stored_copy_id else set())
 
 
