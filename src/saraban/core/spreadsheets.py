@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.utils.exceptions import IllegalCharacterError
@@ -84,3 +84,18 @@ def set_cell(cell: Cell, value: _CellSetValue) -> Cell:
         if looks_like_formula(cell.value):
             cell.quotePrefix = True
     return cell
+
+
+def print_landscape_a4(sheet: Any, *, header_row: int) -> None:
+    """Set a worksheet to print as the official lists do: landscape A4, one page wide, the header row
+    frozen below it and repeated on every printed page."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    sheet.freeze_panes = f"A{header_row + 1}"
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)

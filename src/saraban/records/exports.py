@@ -30,11 +30,10 @@ from openpyxl import Workbook
 from openpyxl.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from saraban.core.errors import FieldProblem, StateRefused, ValidationFailed
-from saraban.core.spreadsheets import set_cell
+from saraban.core.spreadsheets import print_landscape_a4, set_cell
 from saraban.core.thai import format_thai_date, local_date
 from saraban.correspondence.models import Letter
 from saraban.directory.models import Organisation, Person
@@ -284,13 +283,7 @@ def _write_xlsx(sheet: RecordsListSheet) -> bytes:
     wb.properties.language = "th-TH"
     for index, width in enumerate(_WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "A5"
-    ws.print_title_rows = "4:4"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    print_landscape_a4(ws, header_row=4)
 
     plain = Font(name=FONT_NAME, size=_FONT_SIZE)
     bold = Font(name=FONT_NAME, size=_FONT_SIZE, bold=True)

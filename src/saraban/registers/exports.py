@@ -34,11 +34,10 @@ from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from saraban.core.errors import FieldProblem, ValidationFailed
-from saraban.core.spreadsheets import neutralise_row, set_cell
+from saraban.core.spreadsheets import neutralise_row, print_landscape_a4, set_cell
 from saraban.core.thai import THAI_MONTHS, buddhist_year, format_thai_date, local_date
 from saraban.directory.models import Organisation
 from saraban.rendering.registers import COLUMNS, RegisterRow, RegisterSheet, render_register
@@ -227,13 +226,7 @@ def _write_xlsx(organisation: Organisation, kind: BookKind, start: dt.date, end:
         dim.width = width
         if index > len(COLUMNS):
             dim.hidden = True
-    ws.freeze_panes = "A5"
-    ws.print_title_rows = "4:4"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    print_landscape_a4(ws, header_row=4)
 
     def style(
         font: Font, *, align: Alignment | None = None, number_format: str = "", fill: PatternFill | None = None
