@@ -348,3 +348,21 @@ def test_work_and_outbox_queries_do_not_grow_with_the_rows(
     after = {path: _queries(client, path) for path in ("/work/", "/outbox/")}
     assert after == before
     assert Dispatch.objects.count() == 4
+
+
+def test_editing_a_saved_draft_keeps_its_signer(agency: Organisation, clerk: Person, signer: Person,
+                                                other_org: Organisation) -> None:
+    """Issue 17, item 2: save a draft with a signer, edit it, save again: the signer stays chosen."""
+    client = client_for(clerk)
+    client.post("/letters/new/?type=external", editor_data(signer, to=[str(other_org.pk)]))
+    letter = Letter.objects.get()
+    assert letter.signer_id is None  # the person is set at submission; the draft names them in its content
+    edit = client.get(f"/letters/{letter.pk}/edit/").content.decode()
+    chooser = re.search(r'<select[^>]*name="signer_person"[^>]*>(.*?)</select>', edit, re.S)
+    assert chooser is not None and f'<option value="{signer.pk}" selected>' in chooser.group(1)
+    page = client.get(f"/letters/{letter.pk}/").content.decode()
+    assert signer.display_name in page.split("ผู้ลงนาม", 1)[1][:400]
+    # Saving again without touching the choice (the browser posts what is selected) keeps the signer.
+    again = client.post(f"/letters/{letter.pk}/edit/", editor_data(signer, subject="เรื่องแก้ไข"))
+    assert again.status_code == 302
+    assert Letter.objects.get(pk=letter.pk).letter_content.signer.name == signer.display_name

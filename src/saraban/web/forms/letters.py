@@ -205,6 +205,7 @@ class LetterForm(BilingualForm):
         self._choice("secrecy", [(k, v[1] if lang_en else v[0]) for k, v in SECRECY_LABELS.items()])
         self._choice("signer_person", [("", "—")] + [
             (p.pk, f"{p.name} — {p.position}" if p.position else p.name) for p in self.signers])
+        self._signer_from_content()
         self._recipient_fields()
         shown = {"type", "subtype", "subject", "body", "urgency", "secrecy", "signer_person", "to", "cc",
                  *LETTER_FIELDS[letter_type]}
@@ -269,6 +270,17 @@ class LetterForm(BilingualForm):
                 continue
         return list(dict.fromkeys(ids))
 
+    def _signer_from_content(self) -> None:
+        """A saved draft names its signer only in its content (the person is set when it is submitted):
+        choose that signer again, so that editing the draft keeps them (issue 17)."""
+        if self.initial.get("signer_person") or not self.initial.get("signer_name"):
+            return
+        name, position = self.initial["signer_name"], self.initial.get("signer_position", "")
+        found = [p for p in self.signers if p.name == name and (not position or p.position == position)]
+        found = found or [p for p in self.signers if p.name == name]
+        if found:
+            self.initial["signer_person"] = found[0].pk
+
     def _choice(self, name: str, choices: list[Any]) -> None:
         field = self.fields[name]
         assert isinstance(field, forms.ChoiceField)
@@ -287,7 +299,8 @@ class LetterForm(BilingualForm):
             "body": "\n\n".join(content.body), "closing": content.closing, "owner_unit": content.owner_unit,
             "phone": content.phone, "email": content.email, "urgency": content.urgency.value,
             "secrecy": content.secrecy.value, "circular": content.circular,
-            "signer_person": letter.signer_id,
+            "signer_person": letter.signer_id, "signer_name": content.signer.name,
+            "signer_position": content.signer.position,
             "to": [r.organisation_id for r in recipients if r.kind == RecipientKind.TO],
             "cc": [r.organisation_id for r in recipients if r.kind == RecipientKind.CC],
         }
