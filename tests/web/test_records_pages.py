@@ -147,3 +147,8 @@ def test_storing_a_case_and_the_forms_to_download(agency: Organisation, clerk: P
     assert client_for(other_clerk).get(f"/records/case/{case.pk}/form19.pdf").status_code == 404
     assert browser.post(f"/records/case/{case.pk}/complete/", {"back": "https://evil.example/"})["Location"] == \
         "/records/"  # completed already, and never sent elsewhere
+    browser.post(f"/records/case/{case.pk}/audit/", {"back": f"/letters/{letter.pk}/"})
+    case.refresh_from_db()
+    assert case.stage == "audit"  # ข้อ 52: kept for audit
+    page = browser.post(f"/records/case/{case.pk}/audit/", follow=True).content.decode()
+    assert "เฉพาะเรื่องที่ปฏิบัติเสร็จแล้ว" in page

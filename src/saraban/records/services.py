@@ -346,3 +346,18 @@ def ensure_records(organisation_id: int) -> int:
            for f in unrecorded(organisation_id, {(str(k), int(o)) for k, o in recorded})]
     Record.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
     return len(new)
+
+
+def keep_for_audit(case: Case, *, actor: Person) -> Case:
+    """A completed case is kept for audit (เก็บไว้เพื่อใช้ในการตรวจสอบ, ข้อ 52): the third kind of storage."""
+    enforce(can_keep_records(actor, case.organisation_id))
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.stage != CaseStage.COMPLETED:
+            raise StateRefused("records.case_not_completed", "เก็บเพื่อตรวจสอบได้เฉพาะเรื่องที่ปฏิบัติเสร็จแล้ว",
+                               "Only a completed case is kept for audit")
+        case.stage = CaseStage.AUDIT
+        case.save(update_fields=["stage"])
+        record_event("records.case_kept_for_audit", object_type="records.Case", object_id=case.pk,
+                     organisation_id=case.organisation_id, actor=actor)
+    return case

@@ -36,6 +36,7 @@ urlpatterns = [
     path("records/destruction/<int:pk>/form25.<str:fmt>", records.destruction_form, name="records-form25"),
     path("records/destruction/<int:pk>/<str:action>/", records.destruction_action, name="records-destruction-action"),
     path("records/case/<int:pk>/complete/", records.case_complete, name="records-case-complete"),
+    path("records/case/<int:pk>/audit/", records.case_audit, name="records-case-audit"),
     path("records/case/<int:pk>/form19.<str:fmt>", records.case_form, name="records-form19"),
     path("records/letter/<str:kind>/<int:object_id>/<str:action>/", records.letter_record_action,
          name="records-letter-action"),

@@ -354,6 +354,22 @@ def case_complete(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(back if local else "/records/")
 
 
+@require_POST
+@login_required
+def case_audit(request: HttpRequest, pk: int) -> HttpResponse:
+    """A completed case moves to the stage kept for audit."""
+    person, case = _case_for(request, pk)
+    try:
+        records.keep_for_audit(case, actor=person)
+    except SarabanError as exc:
+        errors.to_messages(request, exc)
+    else:
+        messages.success(request, text(request, "เก็บไว้เพื่อใช้ในการตรวจสอบแล้ว", "Kept for audit"))
+    back = str(request.POST.get("back", ""))
+    local = back.startswith(("/letters/", "/inbox/")) and "//" not in back and "\\" not in back
+    return HttpResponseRedirect(back if local else "/records/")
+
+
 @require_GET
 @login_required
 def case_form(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
