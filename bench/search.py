@@ -11,8 +11,8 @@ kept by its triggers or GIN index). Then 50 queries (compound fragments, numbers
 forms, two-word queries, rare and common words) run
 
 - through Saraban's search (``engine.search`` as a registry clerk of that organisation: candidates,
-  the first page of 20 with its passages), timed; the access check on the letters' own rows (one query
-  per 200 candidates) is left out, as the entries stand for letters not written out;
+  the first page of 20 with its passages), timed; the access check on the letters' own rows (a query
+  per batch of candidates) is left out, as the entries stand for letters not written out;
 - through a plain substring scan, what a user would otherwise get (``display LIKE '%q%'`` on the text
   as written, first 20), timed;
 - for recall, the index's every hit (``engine.matching_ids``) against a scan of every folded text in
@@ -251,7 +251,7 @@ def run(n: int, kind: str, queries: int, seed: int, detail: bool, reuse: str = "
             clerk, texts, index_s = build(n, seed)
             if reuse:
                 _keep(n, seed, index_s)
-        # The access rules read the letters' own rows (one query per batch of 200 candidates); the entries
+        # The access rules read the letters' own rows (a query per batch of candidates); the entries
         # here stand for letters that are not written out, so the clerk is let see each of them.
         engine_visible = engine._visible
         engine._visible = lambda person, entries: entries  # type: ignore[assignment]
