@@ -123,6 +123,13 @@ def test_the_letter_page_panel_files_sets_retention_and_holds(agency: Organisati
     assert client_for(other_clerk).post(f"/records/letter/out/{letter.pk}/hold/",
                                         {"reason": "court", "detail": "x"}).status_code == 404
     assert client_for(clerk).post(f"/records/letter/zz/{letter.pk}/hold/", {}).status_code == 404
+    # A reply joins its letter's case (an open case of the organisation).
+    reply = numbered(create_letter(agency, example("internal"), author=clerk), author=clerk, signer=signer,
+                     clerk=clerk)
+    assert record.case.title[:20] in browser.get(f"/letters/{reply.pk}/").content.decode()
+    browser.post(f"/records/letter/out/{reply.pk}/file/", {"case": record.case_id})
+    assert Record.objects.get(kind="out", object_id=reply.pk).case_id == record.case_id
+    assert browser.post(f"/records/letter/out/{reply.pk}/file/", {"case": 99999}).status_code == 404
 
 
 def test_storing_a_case_and_the_forms_to_download(agency: Organisation, clerk: Person, signer: Person,

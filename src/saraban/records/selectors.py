@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from .models import FilePlanEntry, LegalHold, Record, RecordStatus
+from .models import Case, CaseStage, FilePlanEntry, LegalHold, Record, RecordStatus
 
 
 def active_holds() -> QuerySet[LegalHold]:
@@ -30,3 +30,9 @@ def held_records(organisation_id: int, year_be: int) -> QuerySet[Record]:
 def file_plan(organisation_id: int) -> QuerySet[FilePlanEntry]:
     """The organisation's files, by code."""
     return FilePlanEntry.objects.filter(organisation_id=organisation_id).order_by("code")
+
+
+def open_cases(organisation_id: int) -> QuerySet[Case]:
+    """The organisation's cases still in progress, newest first (a reply joins its letter's case)."""
+    return (Case.objects.filter(organisation_id=organisation_id, stage=CaseStage.IN_PROGRESS)
+            .select_related("file").order_by("-opened_at"))

@@ -40,7 +40,7 @@ from saraban.records.models import (
 )
 from saraban.records.permissions import can_keep_records, may_see_records
 from saraban.records.retention import Retention, RetentionClass, buddhist_year
-from saraban.records.selectors import active_holds, due_for_destruction, file_plan
+from saraban.records.selectors import active_holds, due_for_destruction, file_plan, open_cases
 from saraban.records.transfer import due_for_transfer, handover_deadline
 from saraban.regulation.kinds import LetterSubtype
 from saraban.web.i18n import text
@@ -271,7 +271,12 @@ def letter_record_action(request: HttpRequest, kind: str, object_id: int, action
     person = person_of(request)
     try:
         record = records.record_for(kind, object_id)
-        if action == "file":
+        if action == "file" and (request.POST.get("case") or "").isdigit():  # into a case already open
+            joined = open_cases(record.organisation_id).filter(pk=int(request.POST["case"])).first()
+            if joined is None:
+                raise Http404("no such case")
+            records.file_letter(kind, object_id, joined, actor=person)
+        elif action == "file":
             file = FilePlanEntry.objects.filter(pk=int(request.POST.get("file") or 0),
                                                 organisation_id=record.organisation_id).first()
             if file is None:

@@ -12,7 +12,7 @@ from saraban.directory.models import Person
 from saraban.records.models import HoldReason, Record
 from saraban.records.permissions import can_keep_records
 from saraban.records.retention import RetentionClass
-from saraban.records.selectors import active_holds, file_plan
+from saraban.records.selectors import active_holds, file_plan, open_cases
 from saraban.records.services import unsaved_record
 
 
@@ -29,5 +29,6 @@ def records_panel(kind: str, object_id: int, person: Person) -> dict[str, Any]:
         "case": record.case, "file": record.case.file if record.case else None,
         "holds": list(active_holds().filter(record=record).select_related("placed_by")) if record.pk else [],
         "files": list(file_plan(record.organisation_id).filter(active=True)) if keeper else [],
+        "open_cases": list(open_cases(record.organisation_id)[:50]) if keeper else [],
         "retentions": RetentionClass.choices, "hold_reasons": HoldReason.choices,
     }}
