@@ -108,3 +108,20 @@ def test_a_letter_whose_stamp_fails_keeps_no_number_and_the_others_are_registere
         (1, EntryStatus.ACTIVE), (2, EntryStatus.CANCELLED), (3, EntryStatus.ACTIVE)]
     assert IncomingLetter.objects.get(pk=letters[1].pk).status == IncomingStatus.DELIVERED
     assert [r["receive_number"] for r in _receipts()] == ["1", "3"]
+
+
+def test_a_reservation_left_by_a_stopped_registration_is_cancelled(
+    agency: Organisation, sender: Identity, clerk: Person,
+) -> None:
+    import datetime as dt
+
+    from saraban.inbox.services import _reserve_number, cancel_stale_reservations
+
+    old, fresh = _received(agency, sender, 2)
+    stale = _reserve_number(old, clerk, timezone.now() - dt.timedelta(hours=1))
+    recent = _reserve_number(fresh, clerk, timezone.now())
+    RegisterEntry.objects.filter(pk=stale.entry_id).update(registered_at=timezone.now() - dt.timedelta(hours=1))
+    assert cancel_stale_reservations() == 1
+    states = dict(RegisterEntry.objects.values_list("pk", "status"))
+    assert states[stale.entry_id] == EntryStatus.CANCELLED and states[recent.entry_id] == EntryStatus.RESERVED
+    assert IncomingLetter.objects.get(pk=old.pk).status == IncomingStatus.DELIVERED  # registered again later

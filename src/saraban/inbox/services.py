@@ -23,7 +23,7 @@ from saraban.exchange.delivery import Delivery
 from saraban.exchange.models import DispatchStatus
 from saraban.exchange.services import report_to_sender
 from saraban.ocr.services import request_reading
-from saraban.registers.models import EntryStatus, RegisterEntry
+from saraban.registers.models import BookKind, EntryStatus, RegisterEntry
 from saraban.registers.numbering import Allocation, EntryFields
 from saraban.registers.services import cancel_entry, confirm_reservation
 from saraban.registers.services import register_incoming as allocate_receive_number
@@ -298,6 +298,26 @@ def _cancel_reservation(entry_id: int) -> None:
     entry = RegisterEntry.objects.filter(pk=entry_id, status=EntryStatus.RESERVED).first()
     if entry is not None:
         cancel_entry(entry, reason="ลงรับไม่สำเร็จ (ลงรับโดยผู้อื่นแล้ว หรือประทับตรารับไม่ได้)")
+
+
+# ``register_many`` confirms its reservations within seconds: one older than this was left by a process
+# that stopped between reserving and confirming.
+STALE_RESERVATION = dt.timedelta(minutes=15)
+
+
+def cancel_stale_reservations(*, older_than: dt.timedelta = STALE_RESERVATION) -> int:
+    """Cancel (ยกเลิก, never reuse) receive numbers reserved by a registration that never finished; how many."""
+    cutoff = timezone.now() - older_than
+    stale = list(RegisterEntry.objects.filter(
+        status=EntryStatus.RESERVED, registered_at__lt=cutoff,
+        book__kind__in=[BookKind.RECEIVE, BookKind.RECEIVE_CLASSIFIED],
+    ).values_list("pk", flat=True))
+    for entry_id in stale:
+        with transaction.atomic():
+            entry = RegisterEntry.objects.filter(pk=entry_id, status=EntryStatus.RESERVED).first()
+            if entry is not None:
+                cancel_entry(entry, reason="ลงรับไม่เสร็จ (งานหยุดกลางคันระหว่างลงรับหลายฉบับ)")
+    return len(stale)
 
 
 @dataclass(frozen=True)

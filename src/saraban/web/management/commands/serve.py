@@ -93,6 +93,7 @@ def _start_daily_schedule() -> None:
 
     from django.db import close_old_connections
 
+    from saraban.inbox.services import cancel_stale_reservations
     from saraban.inbox.tasks import enqueue_missing_validations
     from saraban.ocr.services import requeue_stalled
     from saraban.signatures.daily import enqueue_if_due
@@ -106,6 +107,8 @@ def _start_daily_schedule() -> None:
                 enqueue_missing_validations()
             with contextlib.suppress(Exception):  # scans whose OCR was lost with a killed worker, read again
                 requeue_stalled()
+            with contextlib.suppress(Exception):  # receive numbers a stopped ลงรับหลายฉบับ left reserved
+                cancel_stale_reservations()
             time.sleep(3600)
 
     threading.Thread(target=loop, name="daily-jobs", daemon=True).start()
