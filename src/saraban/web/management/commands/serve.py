@@ -29,15 +29,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not 0 < options["port"] < 65536:
             raise CommandError("port must be 1–65535 / พอร์ตต้องอยู่ระหว่าง 1–65535", returncode=2)
-        # Static files first: the WSGI application's WhiteNoise indexes them when it is built.
-        call_command("collectstatic", interactive=False, verbosity=0)
-        from waitress import serve
-
-        from saraban.wsgi import application
-
         host, port = options["host"], options["port"]
         worker = pump = None
         if not options["no_worker"]:
+            # The children first: each takes seconds to start, so a deployment restarted after a crash
+            # delivers its outbox (receipts owed to peers) as soon as possible, not after its own start-up.
             # The embedded default needs no other service: background tasks run in a child process,
             # which logs each task to SARABAN_HOME/worker.log rather than over the start-up message.
             log_path = Path(settings.SARABAN_HOME) / "worker.log"
@@ -49,12 +45,18 @@ class Command(BaseCommand):
             pump = subprocess.Popen([sys.executable, "-m", "saraban", "exchange", "pump"], stdout=log, stderr=log)
             self.stdout.write(f"งานเบื้องหลัง / background worker: log in {log_path}")
             _start_daily_schedule()
-        shown = f"[{host}]" if ":" in host else host
-        self.stdout.write(f"Saraban พร้อมใช้งานที่ / is serving at http://{shown}:{port}/  (Ctrl+C to stop)")
         # SIGTERM (systemd, a container runtime) ends the server as Ctrl+C does: the finally block below
         # stops the background worker and this process's worker pools, leaving no child behind.
         signal.signal(signal.SIGTERM, _stop_serving)
         try:
+            # Static files before the application: its WhiteNoise indexes them when it is built.
+            call_command("collectstatic", interactive=False, verbosity=0)
+            from waitress import serve
+
+            from saraban.wsgi import application
+
+            shown = f"[{host}]" if ":" in host else host
+            self.stdout.write(f"Saraban พร้อมใช้งานที่ / is serving at http://{shown}:{port}/  (Ctrl+C to stop)")
             # waitress buffers a request body before Django sees it: stop one far over the upload limit
             # at its headers (Django answers a bilingual 413 for those just over it).
             largest = max(settings.SARABAN_MAX_UPLOAD_BYTES, settings.SARABAN_EXCHANGE["max_message_bytes"])
