@@ -418,6 +418,8 @@ SARABAN_RECORDS: dict[str, Any] = {
     "transfer_deadline": os.environ.get("SARABAN_RECORDS_TRANSFER_DEADLINE", "01-31"),
     "survey_days": max(1, _env_int("SARABAN_RECORDS_SURVEY_DAYS", 60, high=366)),
     "archives_objection_days": max(0, _env_int("SARABAN_RECORDS_OBJECTION_DAYS", 60, high=3650)),
+    # The National Archives' identifier in the directory: the covering letter of a destruction list goes there.
+    "archives_organisation": os.environ.get("SARABAN_RECORDS_ARCHIVES_ORG", "fad-national-archives"),
 }
 # Secrets kept in the database (mail passwords, DKIM keys) are sealed under a key derived from this
 # (unset: from SECRET_KEY); see saraban.core.secrets.

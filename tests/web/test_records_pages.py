@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.test import Client
 
+from saraban.correspondence.models import Letter
 from saraban.correspondence.services import create_letter
 from saraban.correspondence.tasks import render_letter_pdf
 from saraban.directory.models import Organisation, Person
@@ -88,6 +89,10 @@ def test_a_destruction_list_through_its_pages(agency: Organisation, clerk: Perso
     listed.refresh_from_db()
     assert listed.status == DestructionStatus.REVIEWED
     head.post(f"/records/destruction/{listed.pk}/approve/", {"reference": "บันทึกที่ นร 0105/77"})
+    drafted = keeper.post(f"/records/destruction/{listed.pk}/covering/")
+    (covering,) = list(Letter.objects.filter(subject__startswith="ขอส่งบัญชีหนังสือขอทำลาย"))
+    assert drafted["Location"] == f"/letters/{covering.pk}/edit/"
+    assert covering.letter_content.enclosures[0].sha256  # แบบ 25 attached, to send the usual way
     keeper.post(f"/records/destruction/{listed.pk}/send/", {"channel": "paper", "reference": "นร 0105/78"})
     page = keeper.post(f"/records/destruction/{listed.pk}/destroy/", follow=True).content.decode()
     assert "ทักท้วง" in page  # still within the objection period

@@ -27,10 +27,14 @@ from saraban.audit.services import record_event
 from saraban.core.errors import FieldProblem, PermissionRefused, StateRefused, ValidationFailed, enforce
 from saraban.core.labels import pair
 from saraban.correspondence.models import NUMBERED_STATUSES, Letter
-from saraban.directory.models import Organisation, Person, Role
+from saraban.correspondence.services import create_letter
+from saraban.correspondence.workflow import set_recipients
+from saraban.directory.models import Organisation, Person, Role, RoleAssignment
+from saraban.documents.services import store_file
 from saraban.regulation.kinds import LetterSubtype
 
 from .erasure import destroy_record, erase_pending
+from .exports import destruction_list_file
 from .letters import letter_facts
 from .models import (
     CommitteeMember,
@@ -310,3 +314,46 @@ def destroy(destruction: DestructionList, *, actor: Person, today: dt.date | Non
 def records_of(destruction: DestructionList) -> list[Record]:
     """The list's records, in its order."""
     return [i.record for i in destruction.items.select_related("record").order_by("pk")]
+
+
+def _signer_of(destruction: DestructionList) -> dict[str, str]:
+    """The head who approved the list signs its covering letter (changeable in the editor)."""
+    head = destruction.approved_by
+    if head is None:
+        return {"name": "", "position": ""}
+    role = RoleAssignment.objects.filter(person=head, organisation_id=destruction.organisation_id,
+                                         role=Role.SIGNER).first()
+    return {"name": head.display_name, "position": role.position_title if role else ""}
+
+
+def draft_covering_letter(destruction: DestructionList, *, actor: Person) -> Letter:
+    """Draft the letter that sends the approved list to the National Archives (หนังสือนำส่ง), with แบบ 25.
+
+    The letter then goes the usual way (review, signature, number, send by exchange, e-mail, e-CMS or
+    on paper), and its number is the list's reference when it is recorded as sent. The Archives is
+    ``SARABAN_RECORDS['archives_organisation']`` in the directory, when it is there.
+    """
+    enforce(can_keep_records(actor, destruction.organisation_id))
+    _state(destruction, DestructionStatus.APPROVED, th="ร่างหนังสือนำส่ง", en="be sent")
+    organisation = destruction.organisation
+    pdf = store_file(destruction_list_file(organisation, destruction.year, "pdf"), "application/pdf")
+    year = destruction.year
+    letter = create_letter(organisation, {
+        "type": "external", "subject": f"ขอส่งบัญชีหนังสือขอทำลาย ประจำปี พ.ศ. {year}",
+        "salutation": "เรียน", "recipient": "อธิบดีกรมศิลปากร",
+        "enclosures": [{"title": f"บัญชีหนังสือขอทำลาย ประจำปี พ.ศ. {year} จำนวน 1 ชุด", "sha256": pdf.sha256,
+                        "filename": f"destruction-list-{year}.pdf"}],
+        "body": [
+            f"ด้วย{organisation.name_th}ได้ดำเนินการสำรวจหนังสือที่ครบกำหนดอายุการเก็บในปี พ.ศ. {year} "
+            "และคณะกรรมการทำลายหนังสือได้พิจารณาแล้ว ตามระเบียบสำนักนายกรัฐมนตรีว่าด้วยงานสารบรรณ",
+            "จึงขอส่งบัญชีหนังสือขอทำลายมาเพื่อโปรดพิจารณา หากกรมศิลปากรเห็นว่าหนังสือฉบับใดควรขยายเวลาการเก็บ "
+            "หรือควรเก็บไว้เป็นหลักฐานทางประวัติศาสตร์ ขอได้โปรดแจ้งให้ทราบภายในกำหนด",
+        ],
+        "closing": "ขอแสดงความนับถือ", "owner_unit": organisation.name_th, "phone": organisation.phone,
+        "signer": _signer_of(destruction),
+    }, author=actor)
+    archives = Organisation.objects.filter(identifier=settings.SARABAN_RECORDS["archives_organisation"]).first()
+    if archives is not None:
+        set_recipients(letter, [archives], [], actor=actor)
+    _audit(destruction, "covering_letter_drafted", actor, letter=letter.pk)
+    return letter

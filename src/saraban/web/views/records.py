@@ -241,9 +241,18 @@ DONE = {
 @login_required
 def destruction_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """One step of the list (the services check who may and when)."""
-    if action not in ACTIONS:
+    if action not in ACTIONS and action != "covering":
         raise Http404("no such step")
     person, listed = _list_for(request, pk)
+    if action == "covering":
+        try:
+            letter = flow.draft_covering_letter(listed, actor=person)
+        except SarabanError as exc:
+            errors.to_messages(request, exc)
+            return HttpResponseRedirect(f"/records/destruction/{pk}/")
+        messages.success(request, text(request, "ร่างหนังสือนำส่งพร้อมบัญชีแล้ว ตรวจแล้วส่งตามขั้นตอนปกติ",
+                                       "The covering letter is drafted with the list: check it and send it as usual"))
+        return HttpResponseRedirect(f"/letters/{letter.pk}/edit/")
     try:
         ACTIONS[action](request, person, listed)
     except SarabanError as exc:
