@@ -164,3 +164,31 @@ def test_storing_a_case_and_the_forms_to_download(agency: Organisation, clerk: P
     assert case.stage == "audit"  # ข้อ 52: kept for audit
     page = browser.post(f"/records/case/{case.pk}/audit/", follow=True).content.decode()
     assert "เฉพาะเรื่องที่ปฏิบัติเสร็จแล้ว" in page
+
+
+def test_a_classified_subject_is_shown_only_to_those_cleared(agency: Organisation, clerk: Person,
+                                                            signer: Person) -> None:
+    import subprocess
+
+    from saraban.access.services import grant_secrecy
+
+    secret = numbered(create_letter(agency, example("external", secrecy="confidential",
+                                                    subject="การสอบสวนวินัยข้าราชการ"), author=clerk),
+                      author=clerk, signer=signer, clerk=clerk)
+    records.ensure_records(agency.pk)
+    last_year = dt.date.today().year + 543 - 1
+    Record.objects.filter(kind="out", object_id=secret.pk).update(document_year=last_year - 10, keep_until=last_year)
+    browser = client_for(clerk)
+    browser.post("/records/destruction/")
+    listed = DestructionList.objects.get(organisation=agency)
+
+    def pdf_text() -> str:
+        pdf = browser.get(f"/records/destruction/{listed.pk}/form25.pdf").content
+        return subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+
+    page = browser.get(f"/records/destruction/{listed.pk}/").content.decode()
+    assert "การสอบสวนวินัย" not in page and "หนังสือลับ ไม่แสดงเรื่อง" in page
+    assert "การสอบสวนวินัย" not in pdf_text()
+    grant_secrecy(clerk, agency, "confidential", actor=None)
+    assert "การสอบสวนวินัย" in browser.get(f"/records/destruction/{listed.pk}/").content.decode()
+    assert "การสอบสวนวินัย" in pdf_text()

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -149,11 +149,17 @@ def keeping_text(keep_until: int | None, legal_basis: str = "") -> str:
     return f"เก็บถึง พ.ศ. {keep_until}" + (f" ({legal_basis})" if legal_basis else "")
 
 
-def _row(record: Record, letter: _Letter | None, keeping: str, *remarks: str) -> ListRow:
+# What a reader not cleared for a classified letter sees in place of its subject (as the registers do).
+HIDDEN_SUBJECT = "(หนังสือลับ ไม่แสดงเรื่อง)"
+
+
+def _row(record: Record, letter: _Letter | None, keeping: str, *remarks: str,
+         cleared: Collection[str] | None = None) -> ListRow:
     file_code = record.case.file.code if record.case is not None else ""
     if letter is None:  # a record whose letter is gone from the database: say so rather than drop it
         return ListRow(file_code, "", None, "", keeping, _remarks("ไม่พบหนังสือ", *remarks))
-    return ListRow(file_code, letter.number, letter.date, letter.subject, keeping,
+    hidden = cleared is not None and letter.secrecy != "normal" and letter.secrecy not in cleared
+    return ListRow(file_code, letter.number, letter.date, HIDDEN_SUBJECT if hidden else letter.subject, keeping,
                    _remarks(_secrecy_label(letter.secrecy), *remarks))
 
 
@@ -236,8 +242,13 @@ def _approval(listed: DestructionList | None) -> Signatory:
                      signed_word="อนุมัติในระบบ")
 
 
-def destruction_sheet(organisation: Organisation, year: int) -> RecordsListSheet:
-    """The บัญชีหนังสือขอทำลาย of ``organisation`` for ``year`` (พ.ศ.): its list, or a draft of what is due."""
+def destruction_sheet(organisation: Organisation, year: int, *,
+                      cleared: Collection[str] | None = None) -> RecordsListSheet:
+    """The บัญชีหนังสือขอทำลาย of ``organisation`` for ``year`` (พ.ศ.): its list, or a draft of what is due.
+
+    ``cleared``: the secrecy levels the reader may see (None: all, as on the command line); the subject
+    of a classified letter beyond them is not shown.
+    """
     check_year(year)
     title = f"{DESTRUCTION_TITLE} ประจำปี พ.ศ. {year}"
     listed = DestructionList.objects.filter(organisation=organisation, year=year).first()
@@ -247,7 +258,7 @@ def destruction_sheet(organisation: Organisation, year: int) -> RecordsListSheet
         letters = _letters(due)
         return RecordsListSheet(
             form="25", title=title, organisation=organisation.name_th,
-            rows=[_row(r, letters.get((r.kind, r.object_id)), "") for r in due],
+            rows=[_row(r, letters.get((r.kind, r.object_id)), "", cleared=cleared) for r in due],
             committee=_committee_blank(), approval=_approval(None), draft=True, thai_digits=organisation.thai_digits,
         )
     items = list(listed.items.select_related("record__case__file").order_by("pk"))
@@ -256,7 +267,7 @@ def destruction_sheet(organisation: Organisation, year: int) -> RecordsListSheet
     rows = [
         _row(i.record, letters.get((i.record.kind, i.record.object_id)), _decision_text(i, listed),
              HELD if i.record_id in held or i.skipped_reason else "",
-             DESTROYED if i.destroyed_at is not None else "")
+             DESTROYED if i.destroyed_at is not None else "", cleared=cleared)
         for i in items
     ]
     return RecordsListSheet(
@@ -337,7 +348,8 @@ def _file(sheet: RecordsListSheet, fmt: ListFormat) -> bytes:
     return render_records_list(sheet) if fmt == "pdf" else _write_xlsx(sheet)
 
 
-def destruction_list_file(organisation: Organisation, year: int, fmt: str) -> bytes:
+def destruction_list_file(organisation: Organisation, year: int, fmt: str, *,
+                          cleared: Collection[str] | None = None) -> bytes:
     """The บัญชีหนังสือขอทำลาย (แบบที่ 25) of ``organisation`` for ``year`` (พ.ศ.) as ``fmt`` ("pdf" or "xlsx").
 
     The list drawn up for that year, with its decisions, committee and approval; or, when none was
@@ -345,7 +357,7 @@ def destruction_list_file(organisation: Organisation, year: int, fmt: str) -> by
     or year; ``saraban.rendering.engine.RenderError`` if Typst fails on the PDF.
     """
     kind = check_format(fmt)
-    return _file(destruction_sheet(organisation, check_year(year)), kind)
+    return _file(destruction_sheet(organisation, check_year(year), cleared=cleared), kind)
 
 
 def storage_list_file(case: Case, fmt: str) -> bytes:

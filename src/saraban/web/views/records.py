@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from saraban.access.policy import has_role
+from saraban.access.policy import cleared_levels, has_role
 from saraban.core.errors import SarabanError
 from saraban.correspondence.models import NUMBERED_STATUSES, Letter
 from saraban.correspondence.selectors import letter_for
@@ -24,7 +24,7 @@ from saraban.directory.models import Organisation, Person, Role, RoleAssignment
 from saraban.inbox.selectors import incoming_for
 from saraban.records import destruction as flow
 from saraban.records import services as records
-from saraban.records.exports import destruction_list_file, storage_list_file
+from saraban.records.exports import HIDDEN_SUBJECT, destruction_list_file, storage_list_file
 from saraban.records.letters import letter_facts
 from saraban.records.models import (
     Case,
@@ -143,12 +143,14 @@ class RetentionForm(forms.Form):
     reason = forms.CharField(required=False, max_length=500)
 
 
-def _rows(listed: DestructionList) -> list[dict[str, Any]]:
+def _rows(listed: DestructionList, cleared: list[str]) -> list[dict[str, Any]]:
     rows = []
     held = set(active_holds().values_list("record_id", flat=True))
     for item in listed.items.select_related("record", "record__case__file").order_by("pk"):
         facts = letter_facts(item.record.kind, item.record.object_id)
+        hidden = facts is not None and facts.secrecy != "normal" and facts.secrecy not in cleared
         rows.append({"item": item, "facts": facts, "held": item.record_id in held,
+                     "subject": HIDDEN_SUBJECT if hidden else (facts.subject if facts else ""),
                      "file": item.record.case.file.code if item.record.case else ""})
     return rows
 
@@ -171,7 +173,8 @@ def destruction_page(request: HttpRequest, pk: int) -> HttpResponse:
     status = DestructionStatus(listed.status)
     reached = STEPS.index(status) if status in STEPS else len(STEPS) - 1
     return render(request, "web/records/destruction.html", {
-        "listed": listed, "rows": _rows(listed), "committee": committee, "member": member,
+        "listed": listed, "rows": _rows(listed, cleared_levels(person, org.pk)),
+        "committee": committee, "member": member,
         "steps": [(s, i <= reached) for i, s in enumerate(STEPS)],
         "may_appoint": is_head and status == DestructionStatus.DRAFTED,
         "may_decide": member is not None and status == DestructionStatus.COMMITTEE,
@@ -338,8 +341,9 @@ def destruction_form(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """แบบที่ 25 of the list, as PDF or XLSX."""
     if fmt not in _FORMATS:
         raise Http404("no such format")
-    _, listed = _list_for(request, pk)
-    data = destruction_list_file(listed.organisation, listed.year, fmt)
+    person, listed = _list_for(request, pk)
+    cleared = cleared_levels(person, listed.organisation_id)  # classified subjects only to those cleared
+    data = destruction_list_file(listed.organisation, listed.year, fmt, cleared=cleared)
     return _download(data, fmt, f"destruction-list-{listed.year}")
 
 
