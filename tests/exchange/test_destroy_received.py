@@ -12,6 +12,7 @@ from saraban.inbox.services import register
 from saraban.records import erasure
 from saraban.records import services as records
 from saraban.records.models import Record
+from saraban.registers.models import RegisterEntry
 
 from .test_register_many import _own_identity, _received
 
@@ -29,3 +30,5 @@ def test_the_envelope_goes_with_the_letter(agency: Organisation, sender: Identit
     erasure.destroy_record(record, reference="แบบ 25 พ.ศ. 2568", actor=clerk)
     assert erasure.erase_pending() >= 3  # the letter as it came, its stamped copy, the envelope
     assert not blob_store().exists(envelope)
+    incoming.refresh_from_db()
+    assert "ทำลายแล้ว" in RegisterEntry.objects.get(pk=incoming.receive_entry_id).remarks  # the line stays

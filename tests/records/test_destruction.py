@@ -138,6 +138,8 @@ def test_the_whole_cycle(agency: Organisation, clerk: Person, signer: Person, co
     assert Letter.objects.get(pk=gone.pk).content["body"] == []
     assert not SearchEntry.objects.filter(kind="out", object_id=gone.pk).exists()
     assert RegisterEntry.objects.filter(letter=gone).count() == register_lines  # the register keeps its line
+    assert all("ทำลายแล้ว (แบบ 25 พ.ศ. 2568" in e.remarks for e in RegisterEntry.objects.filter(letter=gone))
+    assert not any("ทำลายแล้ว" in e.remarks for e in RegisterEntry.objects.filter(letter=kept))
     event = AuditEvent.objects.get(action="records.destroyed")
     assert "บันทึกที่ นร 0105/999" in event.detail["reference"]
     assert Record.objects.get(kind="out", object_id=saved.pk).status == RecordStatus.KEPT

@@ -103,3 +103,8 @@ def arrival_of(incoming_id: int) -> tuple[str, str, int | None]:
     found = IncomingLetter.objects.filter(pk=incoming_id).values_list(
         "channel", "channel_ref", "received_message_id").first()
     return (found[0], found[1], found[2]) if found else ("", "", None)
+
+
+def receive_entry_of(incoming_id: int) -> int | None:
+    """The register line (เลขรับ) of a received letter, if it was registered."""
+    return IncomingLetter.objects.filter(pk=incoming_id).values_list("receive_entry_id", flat=True).first()

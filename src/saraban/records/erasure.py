@@ -26,10 +26,11 @@ from saraban.ecms.selectors import message_received as ecms_received
 from saraban.ecms.selectors import messages_of_letter as ecms_sent
 from saraban.exchange.selectors import container_received, containers_of_letter
 from saraban.inbox.erasure import erase_incoming_content
-from saraban.inbox.selectors import arrival_of, files_of_incoming, incoming_ids_with_file
+from saraban.inbox.selectors import arrival_of, files_of_incoming, incoming_ids_with_file, receive_entry_of
 from saraban.mail.selectors import message_received as mail_received
 from saraban.mail.selectors import messages_of_letter as mail_sent
 from saraban.ocr.services import forget_readings
+from saraban.registers.services import mark_destroyed
 from saraban.search.forget import forget_letter
 from saraban.signatures.selectors import letters_signed_in, signed_files_of_letter
 
@@ -68,6 +69,10 @@ def destroy_record(record: Record, *, reference: str, actor: Person) -> set[str]
         else:
             erase_incoming_content(record.object_id)
         forget_letter(record.kind, record.object_id, files)
+        if record.kind == RecordKind.OUTGOING:
+            mark_destroyed(letter_id=record.object_id, reference=reference, actor=actor)
+        else:
+            mark_destroyed(entry_id=receive_entry_of(record.object_id), reference=reference, actor=actor)
         record.status = RecordStatus.DESTROYED
         record.save(update_fields=["status"])
         now = timezone.now()

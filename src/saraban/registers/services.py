@@ -150,3 +150,32 @@ def record_action(entry: RegisterEntry, *, action: str, actor: object = None) ->
         organisation_id=entry.book.organisation_id, actor=actor, before=before, after={"action": action},
     )
     return entry
+
+
+DESTROYED_REMARK = "ทำลายแล้ว"
+
+
+def mark_destroyed(*, letter_id: int | None = None, entry_id: int | None = None, reference: str,
+                   actor: object = None) -> int:
+    """Note in the หมายเหตุ of a destroyed letter's register lines "ทำลายแล้ว" and the approval's reference.
+
+    The lines stay in the register for ever (only the letter's content and files go); how many were marked.
+    """
+    entries = RegisterEntry.objects.select_related("book")
+    if letter_id is not None:
+        found = list(entries.filter(letter_id=letter_id))
+    elif entry_id is not None:
+        found = list(entries.filter(pk=entry_id))
+    else:
+        found = []
+    for entry in found:
+        if DESTROYED_REMARK in entry.remarks:
+            continue
+        before = {"remarks": entry.remarks}
+        entry.remarks = "; ".join(p for p in (entry.remarks, f"{DESTROYED_REMARK} ({reference})") if p)[:1000]
+        entry.save(update_fields=["remarks"])
+        record_event(
+            "register.destroyed_noted", object_type="register_entry", object_id=entry.pk,
+            organisation_id=entry.book.organisation_id, actor=actor, before=before, after={"remarks": entry.remarks},
+        )
+    return len(found)
