@@ -51,6 +51,11 @@ def test_the_file_plan_upload_names_the_bad_rows(agency: Organisation, clerk: Pe
                               content_type="text/csv")
     page = browser.post("/records/plan/", {"plan": good}, follow=True).content.decode()
     assert "นำเข้าแผนแฟ้ม 1 รายการแล้ว" in page and "การบริหาร" in page
+    exported = browser.get("/records/plan.csv")
+    assert exported["Content-Type"].startswith("text/csv")
+    edited = exported.content.decode("utf-8-sig").replace("การบริหาร", "การบริหารทั่วไป").encode()
+    browser.post("/records/plan/", {"plan": SimpleUploadedFile("plan.csv", edited, content_type="text/csv")})
+    assert FilePlanEntry.objects.get(organisation=agency, code="01").title == "การบริหารทั่วไป"  # round trip
     latin1 = SimpleUploadedFile("plan.csv", "code,title\n01,caf\xe9\n".encode("latin-1"), content_type="text/csv")
     assert "UTF-8" in browser.post("/records/plan/", {"plan": latin1}, follow=True).content.decode()
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from saraban.audit.services import record_event
 from saraban.core.errors import FieldProblem, StateRefused, ValidationFailed, enforce
+from saraban.core.spreadsheets import neutralise_row, restore
 from saraban.directory.models import Organisation, Person
 from saraban.documents.services import max_file_bytes, read_file, store_file
 from saraban.rendering.stamps import PdfError, render_retention_stamp, stamp_first_page
@@ -80,6 +81,7 @@ def _plan_rows(text: str) -> tuple[list[_PlanRow], list[FieldProblem]]:
             problems.append(FieldProblem("file", "too_many", f"แฟ้มเกิน {MAX_FILE_PLAN_ROWS:,} แถว",
                                          f"More than {MAX_FILE_PLAN_ROWS:,} rows"))
             break
+        raw = {k: restore(v or "") if isinstance(v, str) else v for k, v in raw.items()}
         code, title = (raw.get("code") or "").strip(), (raw.get("title") or "").strip()
         where = f"row {line}"
         if not code or not title:
@@ -361,3 +363,17 @@ def keep_for_audit(case: Case, *, actor: Person) -> Case:
         record_event("records.case_kept_for_audit", object_type="records.Case", object_id=case.pk,
                      organisation_id=case.organisation_id, actor=actor)
     return case
+
+
+def file_plan_csv(organisation_id: int) -> str:
+    """The organisation's file plan as CSV in the columns ``import_file_plan`` reads: edit it, import it back."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(FILE_PLAN_COLUMNS)
+    entries = FilePlanEntry.objects.filter(organisation_id=organisation_id).select_related("parent")
+    for entry in entries.order_by("code"):
+        writer.writerow(neutralise_row([
+            entry.code, entry.title, entry.parent.code if entry.parent else "", entry.retention_class,
+            str(entry.retention_years or ""), entry.legal_basis,
+        ]))
+    return "\ufeff" + out.getvalue()  # with a BOM, so that a spreadsheet program reads it as UTF-8

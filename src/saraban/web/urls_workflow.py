@@ -31,6 +31,7 @@ urlpatterns = [
     path("search/", search.search_page, name="search"),
     path("records/", records.records_page, name="records"),
     path("records/plan/", records.records_plan, name="records-plan"),
+    path("records/plan.csv", records.records_plan_csv, name="records-plan-csv"),
     path("records/destruction/", records.records_draw_up, name="records-draw-up"),
     path("records/destruction/<int:pk>/", records.destruction_page, name="records-destruction"),
     path("records/destruction/<int:pk>/form25.<str:fmt>", records.destruction_form, name="records-form25"),

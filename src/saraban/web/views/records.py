@@ -109,6 +109,17 @@ def records_plan(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect("/records/")
 
 
+@require_GET
+@login_required
+def records_plan_csv(request: HttpRequest) -> HttpResponse:
+    """The file plan as CSV, to edit and import back."""
+    _, org = _allowed(request)
+    response = HttpResponse(records.file_plan_csv(org.pk), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="file-plan-{org.identifier}.csv"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @require_POST
 @login_required
 def records_draw_up(request: HttpRequest) -> HttpResponse:
