@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from saraban.access.policy import cleared_levels, organisations_of, secrecy_filter, units_worked_in
@@ -108,3 +110,33 @@ def arrival_of(incoming_id: int) -> tuple[str, str, int | None]:
 def receive_entry_of(incoming_id: int) -> int | None:
     """The register line (เลขรับ) of a received letter, if it was registered."""
     return IncomingLetter.objects.filter(pk=incoming_id).values_list("receive_entry_id", flat=True).first()
+
+
+_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+
+
+def _same(text: str) -> str:
+    """A number or subject as two clerks may type it: no spaces, Arabic digits, lower case."""
+    return "".join(text.translate(_THAI_DIGITS).lower().split())
+
+
+def likely_duplicates(organisation_id: int, *, sender: str, letter_number: str, letter_date: dt.date | None,
+                      subject: str, limit: int = 5) -> list[IncomingLetter]:
+    """Letters already received by the organisation that look like this one (ลงรับซ้ำ?), newest first.
+
+    The same letter number from the same date, or the same sender, date and subject; a letter returned
+    to its sender does not count. Spaces and Thai or Arabic digits do not matter.
+    """
+    number, title, source = _same(letter_number), _same(subject), _same(sender)
+    if not (number and letter_date) and not (title and source):
+        return []
+    rows = IncomingLetter.objects.filter(organisation_id=organisation_id).exclude(status=IncomingStatus.RETURNED)
+    rows = rows.filter(letter_date=letter_date) if letter_date else rows.filter(letter_date__isnull=True)
+    found = []
+    for incoming in rows.order_by("-pk")[:500]:
+        if (number and _same(incoming.letter_number) == number) or (
+                title and _same(incoming.subject) == title and _same(incoming.sender_name) == source):
+            found.append(incoming)
+            if len(found) == limit:
+                break
+    return found

@@ -22,6 +22,7 @@ urlpatterns = [
     path("inbox/", inbox.inbox_page, name="inbox"),
     path("inbox/register/", inbox.register_paper_page, name="inbox-register"),
     path("inbox/register-selected/", inbox.register_selected, name="inbox-register-selected"),
+    path("inbox/register/duplicates", inbox.paper_duplicates, name="inbox-register-duplicates"),
     path("inbox/<int:pk>/", inbox.incoming_page, name="incoming"),
     path("inbox/<int:pk>/pdf", inbox.incoming_pdf, name="incoming-pdf"),
     path("inbox/<int:pk>/scans", inbox_scans.incoming_scans, name="incoming-scans"),

@@ -50,6 +50,8 @@ class PaperLetterForm(BilingualForm):
         "letter_date": ("ลงวันที่ (พ.ศ.)", "Dated (B.E.)"), "subject": ("เรื่อง", "Subject"),
         "addressed_to": ("ถึง", "To"), "urgency": ("ชั้นความเร็ว", "Urgency"), "secrecy": ("ชั้นความลับ", "Secrecy"),
         "scan": ("ไฟล์สแกน (PDF หนึ่งไฟล์ หรือรูป JPEG/PNG หลายหน้า)", "Scan (one PDF, or JPEG/PNG pages)"),
+        "register_anyway": ("ลงรับซ้ำโดยตั้งใจ (เป็นคนละฉบับ หรือได้รับซ้ำจริง)",
+                            "Register it anyway (a different letter, or truly received again)"),
     }
     sender_name = forms.CharField(max_length=500, required=False)
     letter_number = forms.CharField(max_length=64, required=False)
@@ -60,6 +62,7 @@ class PaperLetterForm(BilingualForm):
     secrecy = forms.ChoiceField()
     scan = MultipleFileField(required=False, widget=MultipleFileInput(attrs={
         "accept": "application/pdf,image/png,image/jpeg"}))
+    register_anyway = forms.BooleanField(required=False)
 
     def __init__(self, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
         super().__init__(*args, request=request, **kwargs)

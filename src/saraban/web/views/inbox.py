@@ -23,7 +23,7 @@ from saraban.documents.services import FileGone, megabytes, read_file
 from saraban.documents.uploads import limit_uploads, upload_refusal
 from saraban.inbox.models import Assignment, IncomingLetter, IncomingSource, IncomingStatus
 from saraban.inbox.permissions import INCOMING_RULES, can_register_paper, my_open_assignments, offered_actions
-from saraban.inbox.selectors import inbox, incoming_for
+from saraban.inbox.selectors import inbox, incoming_for, likely_duplicates
 from saraban.inbox.services import (
     close,
     complete_assignment,
@@ -261,6 +261,22 @@ def register_paper_page(request: HttpRequest) -> HttpResponse:
     return _register_paper(request)
 
 
+@require_GET
+@login_required
+def paper_duplicates(request: HttpRequest) -> HttpResponse:
+    """The likely-duplicate warning as the clerk types (htmx): letters received already that look the same."""
+    person, org = person_of(request), organisation_of(request)
+    if can_register_paper(person, org) is not None:
+        raise Http404("registry only")
+    form = PaperLetterForm(request.GET, request=request)
+    form.is_valid()  # the typed date, if it reads as one
+    day = form.cleaned_data.get("letter_date") if "letter_date" not in form.errors else None
+    found = likely_duplicates(org.pk, sender=request.GET.get("sender_name", ""),
+                              letter_number=request.GET.get("letter_number", ""), letter_date=day,
+                              subject=request.GET.get("subject", ""))
+    return render(request, "web/inbox/_duplicates.html", {"duplicates": found, "form": form})
+
+
 @csrf_protect
 def _register_paper(request: HttpRequest) -> HttpResponse:
     person, org = person_of(request), organisation_of(request)
@@ -274,8 +290,19 @@ def _register_paper(request: HttpRequest) -> HttpResponse:
             errors.add_to_form(request, form, too_large)
             return _register_form(request, form, None, clerk, errors.status_of(too_large))
         if form.is_valid():
+            letter = form.paper_letter()
+            duplicates = [] if form.cleaned_data.get("register_anyway") else likely_duplicates(
+                org.pk, sender=letter.sender_name, letter_number=letter.letter_number,
+                letter_date=letter.letter_date, subject=letter.subject)
+            if duplicates:  # a number cannot be taken back: the clerk goes on only deliberately
+                form.add_error("register_anyway", text(
+                    request, "หนังสือนี้อาจลงรับไปแล้ว ตรวจสอบรายการด้านบน "
+                    "ถ้าเป็นคนละฉบับให้เลือก \"ลงรับซ้ำโดยตั้งใจ\" และแนบไฟล์อีกครั้ง",
+                    "This letter may be registered already: check the list above; if it is another letter, tick "
+                    "\"Register it anyway\" and attach the scan again"))
+                return _register_form(request, form, None, clerk, 409, duplicates)
             try:
-                incoming = register_paper(org, form.paper_letter(), scans=form.scans(), actor=person)
+                incoming = register_paper(org, letter, scans=form.scans(), actor=person)
             except SarabanError as exc:
                 errors.add_to_form(request, form, exc)
                 return _register_form(request, form, None, clerk, errors.status_of(exc))
@@ -289,7 +316,9 @@ def _register_paper(request: HttpRequest) -> HttpResponse:
 
 
 def _register_form(
-    request: HttpRequest, form: PaperLetterForm, done: IncomingLetter | None, clerk: bool, status: int
+    request: HttpRequest, form: PaperLetterForm, done: IncomingLetter | None, clerk: bool, status: int,
+    duplicates: list[IncomingLetter] | None = None,
 ) -> HttpResponse:
-    context = {"form": form, "done": done, "is_clerk": clerk, "organisation": organisation_of(request)}
+    context = {"form": form, "done": done, "is_clerk": clerk, "organisation": organisation_of(request),
+               "duplicates": duplicates or []}
     return render(request, "web/inbox/register.html", context, status=status)
