@@ -44,3 +44,12 @@ def test_the_same_letter_twice_is_stopped_until_the_clerk_says_so(agency: Organi
 
 def test_the_warning_is_for_the_registry_only(agency: Organisation, signer: Person) -> None:
     assert client_for(signer).get("/inbox/register/duplicates", FIELDS).status_code == 404
+
+
+def test_absurd_dates_are_refused_in_words(agency: Organisation, clerk: Person) -> None:
+    browser = client_for(clerk)
+    for typed, said in (("1/1/2600", "เลยวันนี้ไป"), ("1/1/2399", "ไม่ใช่วันที่"), ("1/1/1999", "ไม่ใช่วันที่")):
+        answer = _post(browser, letter_date=typed)
+        assert answer.status_code == 400 and said in answer.content.decode(), typed
+    assert not IncomingLetter.objects.exists()
+    assert _post(browser, letter_date="1/1/2545").status_code == 302  # a back file of พ.ศ. 2545 is fine

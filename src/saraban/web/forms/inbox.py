@@ -9,12 +9,13 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest
 
+from saraban.access.policy import today
 from saraban.directory.models import Organisation, Person, Role
 from saraban.directory.selectors import unit_ids_under
 from saraban.inbox.services import AssignTo, PaperLetter
 from saraban.regulation.kinds import Secrecy, Urgency
 
-from .base import BilingualForm, parse_be_date, thai_date_widget
+from .base import BilingualForm, be_date, parse_be_date, thai_date_widget
 from .letters import SECRECY_LABELS, URGENCY_LABELS, people_with_roles
 
 ASSIGNMENT_ROWS = 3
@@ -77,8 +78,13 @@ class PaperLetterForm(BilingualForm):
             self.fields[name].widget.attrs["autocomplete"] = "off"
 
     def clean_letter_date(self) -> dt.date | None:
-        """ลงวันที่, typed d/m/พ.ศ."""
-        return parse_be_date(self, self.cleaned_data.get("letter_date", ""))
+        """ลงวันที่, typed d/m/พ.ศ. (from พ.ศ. 2400): not after today, since a letter is dated when it is written."""
+        day = parse_be_date(self, self.cleaned_data.get("letter_date", ""))
+        if day is not None and day > today() + dt.timedelta(days=1):
+            raise forms.ValidationError(self.t(
+                f"ลงวันที่ {be_date(day)} เลยวันนี้ไป ตรวจสอบปี พ.ศ. อีกครั้ง",
+                f"The date {be_date(day)} is after today: check the Buddhist year"))
+        return day
 
     def paper_letter(self) -> PaperLetter:
         """The typed metadata as the service takes it."""
