@@ -207,7 +207,9 @@ def test_register_a_paper_letter_then_the_next_one(other_org: Organisation, othe
     assert "ลงรับฉบับต่อไป" in done and f'<span class="big">{incoming.receive_number}</span>' in done
     assert 'name="sender_name"' in done
     pages = [SimpleUploadedFile(f"p{i}.png", _png(), "image/png") for i in (1, 2)]
-    second = client.post("/inbox/register/", {**data, "scan": pages})
+    # The next letter (another number and subject: the same one again is warned of, see test_paper_duplicates)
+    second = client.post("/inbox/register/", {**data, "letter_number": "กค 0402/124", "subject": "ขอเชิญประชุม ครั้งที่ 2",
+                                              "scan": pages})
     assert second.status_code == 302 and IncomingLetter.objects.count() == 2
 
 

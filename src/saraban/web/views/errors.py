@@ -87,3 +87,53 @@ def file_gone(request: HttpRequest, error: SarabanError, *, back: str) -> HttpRe
         "heading": text(request, "ไม่มีไฟล์นี้แล้ว", "This file is gone"), "reason": message_of(request, error),
         "back": back, "back_label": text(request, "กลับไปที่หนังสือ", "Back to the letter"),
     }, status=410)
+
+
+def _api_error(status: int, code: str, th: str, en: str) -> HttpResponse:
+    from django.http import JsonResponse
+
+    return JsonResponse({"code": code, "message_th": th, "message_en": en, "problems": []}, status=status)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 404, in Thai and English: the site's page with its menu and a way back (JSON under /api/)."""
+    th, en = "ไม่พบหน้าที่ขอ หรือท่านไม่มีสิทธิ์เปิดหน้านี้", "There is no such page, or you may not open it"
+    if request.path.startswith("/api/"):
+        return _api_error(404, "not_found", th, en)
+    from django.shortcuts import render
+
+    return render(request, "web/forbidden.html", {
+        "heading": text(request, "ไม่พบหน้านี้", "Page not found"), "reason": text(request, th, en),
+        "back": "/work/", "back_label": text(request, "กลับไปที่งานของฉัน", "Back to my work"),
+    }, status=404)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 403, in Thai and English, with the menu and a way back (JSON under /api/)."""
+    th, en = "ท่านไม่มีสิทธิ์ดำเนินการนี้", "You may not do this"
+    if request.path.startswith("/api/"):
+        return _api_error(403, "forbidden", th, en)
+    from django.shortcuts import render
+
+    return render(request, "web/forbidden.html", {
+        "heading": text(request, "ไม่มีสิทธิ์", "Not allowed"), "reason": text(request, th, en),
+        "back": "/work/", "back_label": text(request, "กลับไปที่งานของฉัน", "Back to my work"),
+    }, status=403)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500: a plain page in both languages that needs nothing that may have failed (no database,
+    no templates), with the time to quote to the administrator."""
+    import datetime as dt
+
+    th, en = "ระบบขัดข้อง กรุณาลองใหม่อีกครั้ง หากยังไม่ได้ แจ้งผู้ดูแลระบบพร้อมเวลานี้", \
+        "Something went wrong: try again; if it goes on, tell the administrator this time"
+    if request.path.startswith("/api/"):
+        return _api_error(500, "server_error", th, en)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    body = (f'<!doctype html><html lang="th"><meta charset="utf-8"><meta name="viewport" '
+            f'content="width=device-width, initial-scale=1"><title>500</title>'
+            f'<body style="font-family:sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem">'
+            f"<h1>ระบบขัดข้อง / Something went wrong</h1><p>{th}</p><p>{en}</p><p><code>{stamp}</code></p>"
+            f'<p><a href="/work/">กลับไปที่งานของฉัน / Back to my work</a></p></body></html>')
+    return HttpResponse(body, status=500, content_type="text/html; charset=utf-8")
