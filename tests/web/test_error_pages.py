@@ -38,3 +38,13 @@ def test_403_and_500_pages(clerk: Person) -> None:
     body = failed.content.decode()
     assert failed.status_code == 500 and "ระบบขัดข้อง" in body and "Something went wrong" in body and "UTC" in body
     assert errors.server_error(RequestFactory().get("/api/letters")).status_code == 500
+
+
+def test_the_menu_offers_only_what_the_person_may_use(agency: object, clerk: Person, signer: Person) -> None:
+    from saraban.directory.services import create_person
+
+    assert 'href="/inbox/register/"' in client_for(clerk).get("/work/").content.decode()
+    assert 'href="/inbox/register/"' not in client_for(signer).get("/work/").content.decode()
+    nobody = create_person(username="partner", name_th="นายภาคี ร่วมงาน", password="x-Pass-1234")
+    page = client_for(nobody).get("/search/").content.decode()
+    assert 'href="/inbox/"' not in page and 'href="/outbox/"' not in page and 'href="/registers/"' not in page

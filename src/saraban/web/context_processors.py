@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from saraban.core.thai import local_date
 from saraban.directory.models import Organisation, Person
 from saraban.directory.selectors import current_roles
+from saraban.inbox.permissions import can_register_paper
 from saraban.records.permissions import may_see_records
 
 from . import i18n
@@ -75,11 +76,15 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         orgs = my_organisations(user)
         context["my_organisations"] = orgs
         context["acting_organisation"] = acting_organisation(request, orgs)
+        acting = context["acting_organisation"]
+        # Only what the person may use: nothing of the correspondence without a role in an organisation
+        # (a programme partner), and ลงรับหนังสือ for the registry only.
+        offered = [item for item in NAVIGATION if acting is not None and (
+            item[0] != "/inbox/register/" or can_register_paper(user, acting) is None)]
         context["navigation"] = [
             {"path": path, "label": en if lang == "en" else th, "accesskey": key, "active": _active(path, request.path)}
-            for path, th, en, key in NAVIGATION
+            for path, th, en, key in offered
         ]
-        acting = context["acting_organisation"]
         if acting is not None and may_see_records(user, acting):
             context["navigation"].append({"path": "/records/", "label": "Records" if lang == "en" else "จัดเก็บหนังสือ",
                                           "accesskey": "k", "active": request.path.startswith("/records/")})
