@@ -366,37 +366,35 @@ def _case_for(request: HttpRequest, pk: int) -> tuple[Person, Case]:
     return person, case
 
 
-@require_POST
-@login_required
-def case_complete(request: HttpRequest, pk: int) -> HttpResponse:
-    """The case is done: it goes to the completed stage and its letters' stored copies are stamped."""
-    person, case = _case_for(request, pk)
-    try:
-        records.complete_case(case, actor=person)
-    except SarabanError as exc:
-        errors.to_messages(request, exc)
-    else:
-        messages.success(request, text(request, "ส่งเก็บเรื่องแล้ว: ประทับตรากำหนดเก็บบนสำเนาเก็บแล้ว",
-                                       "The case is stored: its copies carry the retention stamp"))
+def _back_to_letter(request: HttpRequest) -> HttpResponse:
+    """Back to the letter page the form was on (only a page of this site), else the records page."""
     back = str(request.POST.get("back", ""))
     local = back.startswith(("/letters/", "/inbox/")) and "//" not in back and "\\" not in back
     return HttpResponseRedirect(back if local else "/records/")
 
 
+CASE_STEPS = {
+    "complete": (records.complete_case, ("ส่งเก็บเรื่องแล้ว: ประทับตรากำหนดเก็บบนสำเนาเก็บแล้ว",
+                                          "The case is stored: its copies carry the retention stamp")),
+    "audit": (records.keep_for_audit, ("เก็บไว้เพื่อใช้ในการตรวจสอบแล้ว", "Kept for audit")),
+}
+
+
 @require_POST
 @login_required
-def case_audit(request: HttpRequest, pk: int) -> HttpResponse:
-    """A completed case moves to the stage kept for audit."""
+def case_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    """A case's next storage stage (ข้อ 52): completed (its stored copies stamped), then kept for audit."""
+    if step not in CASE_STEPS:
+        raise Http404("no such step")
     person, case = _case_for(request, pk)
+    change, (th, en) = CASE_STEPS[step]
     try:
-        records.keep_for_audit(case, actor=person)
+        change(case, actor=person)
     except SarabanError as exc:
         errors.to_messages(request, exc)
     else:
-        messages.success(request, text(request, "เก็บไว้เพื่อใช้ในการตรวจสอบแล้ว", "Kept for audit"))
-    back = str(request.POST.get("back", ""))
-    local = back.startswith(("/letters/", "/inbox/")) and "//" not in back and "\\" not in back
-    return HttpResponseRedirect(back if local else "/records/")
+        messages.success(request, text(request, th, en))
+    return _back_to_letter(request)
 
 
 @require_GET
