@@ -29,7 +29,7 @@ from saraban.directory.models import Organisation
 from saraban.documents.models import StoredFile
 from saraban.documents.services import read_file
 from saraban.inbox.selectors import files_of_incoming, incoming_files_named
-from saraban.signatures.selectors import renewal_of
+from saraban.signatures.selectors import renewal_facts, renewal_of
 from saraban.signatures.validation import record_for as validation_record
 
 from .letters import AUDIT_OBJECT_TYPES, letter_metadata
@@ -121,6 +121,10 @@ def _write_record(record: Record, folder: Path) -> tuple[int, int]:
                       "legal_basis": record.legal_basis, "document_year_be": record.document_year,
                       "keep_until_be": record.keep_until, "case": record.case_id}
     meta["files"] = {name: {"sha256": sha} for name, sha in named.items()}
+    signed = named.get("letter.pdf")
+    renewals = renewal_facts(signed) if signed and record.kind == RecordKind.OUTGOING else None
+    if renewals is not None:
+        meta["long_term_renewals"] = renewals  # PAdES B-LTA document timestamps added since signing
     validation_id = meta.pop("validation_id", None)
     if validation_id:
         found = validation_record(int(str(validation_id)), organisation_id=record.organisation_id)

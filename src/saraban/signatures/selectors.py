@@ -245,3 +245,13 @@ def letters_signed_in(sha256: str) -> set[int]:
 def renewal_of(sha256: str) -> str | None:
     """The newest long-term renewal (B-LTA document timestamp) of the signed PDF ``sha256``, if archived."""
     return ArchivedPdf.objects.filter(original_id=sha256).values_list("current_id", flat=True).first()
+
+
+def renewal_facts(sha256: str) -> dict[str, object] | None:
+    """The long-term renewals of the signed PDF ``sha256``: how many, the last, when the newest timestamp ends."""
+    found = ArchivedPdf.objects.filter(original_id=sha256).first()
+    if found is None:
+        return None
+    return {"renewals": found.renewals, "renewed_at": found.renewed_at.isoformat() if found.renewed_at else None,
+            "timestamp_expires_at": found.timestamp_expires_at.isoformat() if found.timestamp_expires_at else None,
+            "current_sha256": found.current_id}
