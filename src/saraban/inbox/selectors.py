@@ -7,6 +7,7 @@ import datetime as dt
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from saraban.access.policy import cleared_levels, organisations_of, secrecy_filter, units_worked_in
+from saraban.core.thai import arabic_digits
 from saraban.directory.models import Person
 
 from .models import Assignment, AssignmentStatus, IncomingLetter, IncomingStatus
@@ -112,12 +113,9 @@ def receive_entry_of(incoming_id: int) -> int | None:
     return IncomingLetter.objects.filter(pk=incoming_id).values_list("receive_entry_id", flat=True).first()
 
 
-_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
-
-
 def _same(text: str) -> str:
     """A number or subject as two clerks may type it: no spaces, Arabic digits, lower case."""
-    return "".join(text.translate(_THAI_DIGITS).lower().split())
+    return "".join(arabic_digits(text).lower().split())
 
 
 def likely_duplicates(organisation_id: int, *, sender: str, letter_number: str, letter_date: dt.date | None,

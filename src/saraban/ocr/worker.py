@@ -35,9 +35,10 @@ def _claim(sha256: str) -> ScanReading | None:
             return None
         if reading.status == ReadingStatus.READING and not stalled(reading, timezone.now()):
             return None  # another worker is reading it now
-        reading.status, reading.started_at, reading.pages_done = ReadingStatus.READING, timezone.now(), 0
+        reading.status, reading.started_at, reading.pages, reading.pages_done = (
+            ReadingStatus.READING, timezone.now(), 0, 0)
         reading.attempts += 1
-        reading.save(update_fields=["status", "started_at", "pages_done", "attempts"])
+        reading.save(update_fields=["status", "started_at", "pages", "pages_done", "attempts"])
     return reading
 
 
@@ -70,7 +71,6 @@ def run_reading(sha256: str) -> ScanReading | None:
 
     try:
         data = read_file(sha256)
-        ScanReading.objects.filter(pk=sha256).update(pages=0)
         result = read_scan(data, stored.content_type, options=reading_options(), progress=progress)
         # The copy holds the page images again with a text layer: give it room over the upload limit.
         searchable = store_file(result.pdf, "application/pdf", max_bytes=max(max_file_bytes(), 4 * len(data)))

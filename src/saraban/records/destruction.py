@@ -35,7 +35,7 @@ from saraban.regulation.kinds import LetterSubtype
 
 from .erasure import destroy_record, erase_pending
 from .exports import destruction_list_file
-from .letters import letter_facts
+from .letters import listed_facts
 from .models import (
     CommitteeMember,
     CommitteeRole,
@@ -264,9 +264,10 @@ def record_objection(destruction: DestructionList, *, note: str, actor: Person) 
 
 def _classified_check(destruction: DestructionList, actor: Person) -> None:
     cleared = set(cleared_levels(actor, destruction.organisation_id))
-    for item in destruction.items.filter(decision=ItemDecision.DESTROY, destroyed_at__isnull=True):
-        facts = letter_facts(item.record.kind, item.record.object_id)
-        if facts is not None and facts.secrecy != "normal" and facts.secrecy not in cleared:
+    left = [i.record for i in destruction.items.filter(decision=ItemDecision.DESTROY, destroyed_at__isnull=True)
+            .select_related("record")]
+    for facts in listed_facts(left).values():
+        if facts.secrecy != "normal" and facts.secrecy not in cleared:
             raise PermissionRefused(
                 "records.classified", "บัญชีนี้มีหนังสือลับ ต้องให้เจ้าหน้าที่ที่ได้รับอนุญาตให้เข้าถึงชั้นความลับนั้นเป็นผู้ทำลาย",
                 "The list holds classified letters: a person cleared for their level must destroy them")

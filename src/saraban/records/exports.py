@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from collections.abc import Collection
 from typing import Literal
 
 from django.utils import timezone
@@ -35,10 +34,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from saraban.core.errors import FieldProblem, StateRefused, ValidationFailed
 from saraban.core.spreadsheets import print_landscape_a4, set_cell
 from saraban.core.thai import format_thai_date, local_date
-from saraban.correspondence.models import Letter
 from saraban.directory.models import Organisation, Person
 from saraban.directory.selectors import current_roles
-from saraban.inbox.models import IncomingLetter
 from saraban.regulation.kinds import Secrecy
 from saraban.rendering.records_lists import (
     NO_FILE,
@@ -48,6 +45,7 @@ from saraban.rendering.records_lists import (
     render_records_list,
 )
 
+from .letters import ListedLetter, listed_facts
 from .models import (
     Case,
     CaseStage,
@@ -57,7 +55,6 @@ from .models import (
     DestructionStatus,
     ItemDecision,
     Record,
-    RecordKind,
     RecordStatus,
 )
 from .retention import Retention, RetentionClass, keep_until_year
@@ -75,7 +72,6 @@ NEVER_DESTROY = "ห้ามทำลาย"
 FONT_NAME = "TH Sarabun New"  # as the register exports
 _FONT_SIZE = 14
 _WIDTHS = (9, 12, 18, 14, 60, 36, 24)
-_CHUNK = 1000
 
 
 def check_format(fmt: str) -> ListFormat:
@@ -96,39 +92,6 @@ def check_year(year: int) -> int:
 
 
 # -- the letters behind the records -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Letter:
-    number: str
-    date: dt.date | None
-    subject: str
-    secrecy: str
-
-
-def _letters(records: Iterable[Record]) -> dict[tuple[str, int], _Letter]:
-    """The number, date, subject and secrecy of each record's letter, a few queries for the lot.
-
-    The same facts as ``letters.letter_facts`` gives one letter at a time, read without its status
-    filter so that a destroyed letter (its number, date and subject stay) is still listed.
-    """
-    ids: dict[str, list[int]] = {RecordKind.OUTGOING: [], RecordKind.INCOMING: []}
-    for record in records:
-        ids[record.kind].append(record.object_id)
-    found: dict[tuple[str, int], _Letter] = {}
-    out, inc = ids[RecordKind.OUTGOING], ids[RecordKind.INCOMING]
-    for start in range(0, len(out), _CHUNK):
-        for pk, number, day, created, subject, secrecy in Letter.objects.filter(pk__in=out[start:start + _CHUNK]
-                                                                                ).values_list(
-                "pk", "number", "date", "created_at", "subject", "secrecy"):
-            found[(RecordKind.OUTGOING, pk)] = _Letter(number, day or local_date(created), subject, secrecy)
-    for start in range(0, len(inc), _CHUNK):
-        for pk, number, day, registered, delivered, subject, secrecy in IncomingLetter.objects.filter(
-                pk__in=inc[start:start + _CHUNK]).values_list(
-                "pk", "letter_number", "letter_date", "registered_at", "delivered_at", "subject", "secrecy"):
-            found[(RecordKind.INCOMING, pk)] = _Letter(number, day or local_date(registered or delivered), subject,
-                                                       secrecy)
-    return found
 
 
 def _secrecy_label(level: str) -> str:
@@ -153,7 +116,7 @@ def keeping_text(keep_until: int | None, legal_basis: str = "") -> str:
 HIDDEN_SUBJECT = "(หนังสือลับ ไม่แสดงเรื่อง)"
 
 
-def _row(record: Record, letter: _Letter | None, keeping: str, *remarks: str,
+def _row(record: Record, letter: ListedLetter | None, keeping: str, *remarks: str,
          cleared: Collection[str] | None = None) -> ListRow:
     file_code = record.case.file.code if record.case is not None else ""
     if letter is None:  # a record whose letter is gone from the database: say so rather than drop it
@@ -174,7 +137,7 @@ def storage_sheet(case: Case) -> RecordsListSheet:
                            "The case is still in progress: its storage list is made once it is completed")
     organisation = Organisation.objects.get(pk=case.organisation_id)
     records = list(Record.objects.filter(case=case).select_related("case__file"))
-    letters = _letters(records)
+    letters = listed_facts(records)
     held = set(active_holds().filter(record__case=case).values_list("record_id", flat=True))
     rows = []
     for record in records:
@@ -255,14 +218,14 @@ def destruction_sheet(organisation: Organisation, year: int, *,
     if listed is None:
         ensure_records(organisation.pk)  # as draw_up does: every letter sent or received has its record
         due = list(due_for_destruction(organisation.pk, year).select_related("case__file"))
-        letters = _letters(due)
+        letters = listed_facts(due)
         return RecordsListSheet(
             form="25", title=title, organisation=organisation.name_th,
             rows=[_row(r, letters.get((r.kind, r.object_id)), "", cleared=cleared) for r in due],
             committee=_committee_blank(), approval=_approval(None), draft=True, thai_digits=organisation.thai_digits,
         )
     items = list(listed.items.select_related("record__case__file").order_by("pk"))
-    letters = _letters(i.record for i in items)
+    letters = listed_facts(i.record for i in items)
     held = set(active_holds().filter(record_id__in=[i.record_id for i in items]).values_list("record_id", flat=True))
     rows = [
         _row(i.record, letters.get((i.record.kind, i.record.object_id)), _decision_text(i, listed),

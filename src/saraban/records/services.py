@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from saraban.audit.services import record_event
@@ -21,7 +21,7 @@ from saraban.directory.models import Organisation, Person
 from saraban.documents.services import max_file_bytes, read_file, store_file
 from saraban.rendering.stamps import PdfError, render_retention_stamp, stamp_first_page
 
-from .letters import letter_facts, unrecorded
+from .letters import LetterFacts, letter_facts, unrecorded
 from .models import Case, CaseStage, FilePlanEntry, HoldReason, LegalHold, Record, RecordStatus
 from .permissions import can_keep_records
 from .retention import Retention, RetentionClass, buddhist_year, keep_until_year
@@ -177,15 +177,18 @@ def _not_found() -> ValidationFailed:
                                           "This letter is not a record yet (not numbered, or not registered)")])
 
 
+def _default_record(facts: LetterFacts) -> Record:
+    """The record a letter gets before anyone files it: the default retention from its year (not saved)."""
+    retention, year = default_retention(), buddhist_year(facts.date)
+    return Record(organisation_id=facts.organisation_id, kind=facts.kind, object_id=facts.object_id,
+                  retention_class=retention.retention_class, document_year=year,
+                  keep_until=keep_until_year(year, retention), filed_at=timezone.now())
+
+
 def unsaved_record(kind: str, object_id: int) -> Record | None:
     """The record the letter would get now (the default retention), not saved; None if it is not a record."""
     facts = letter_facts(kind, object_id)
-    if facts is None:
-        return None
-    retention, year = default_retention(), buddhist_year(facts.date)
-    return Record(organisation_id=facts.organisation_id, kind=kind, object_id=object_id,
-                  retention_class=retention.retention_class, document_year=year,
-                  keep_until=keep_until_year(year, retention), filed_at=timezone.now())
+    return None if facts is None else _default_record(facts)
 
 
 def record_for(kind: str, object_id: int) -> Record:
@@ -194,15 +197,14 @@ def record_for(kind: str, object_id: int) -> Record:
     found = Record.objects.filter(kind=kind, object_id=object_id).first()
     if found is not None:
         return found
-    facts = letter_facts(kind, object_id)
-    if facts is None:
+    record = unsaved_record(kind, object_id)
+    if record is None:
         raise _not_found()
-    retention = default_retention()
-    year = buddhist_year(facts.date)
-    record, _ = Record.objects.get_or_create(kind=kind, object_id=object_id, defaults={
-        "organisation_id": facts.organisation_id, "retention_class": retention.retention_class,
-        "document_year": year, "keep_until": keep_until_year(year, retention), "filed_at": timezone.now(),
-    })
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError:  # made meanwhile by another request
+        return Record.objects.get(kind=kind, object_id=object_id)
     return record
 
 
@@ -340,12 +342,7 @@ def complete_case(case: Case, *, actor: Person) -> Case:
 
 def ensure_records(organisation_id: int) -> int:
     """Give every letter of the organisation sent or received a record (default retention); how many new."""
-    recorded = set(Record.objects.filter(organisation_id=organisation_id).values_list("kind", "object_id"))
-    retention, now = default_retention(), timezone.now()
-    new = [Record(organisation_id=organisation_id, kind=f.kind, object_id=f.object_id,
-                  retention_class=retention.retention_class, document_year=buddhist_year(f.date),
-                  keep_until=keep_until_year(buddhist_year(f.date), retention), filed_at=now)
-           for f in unrecorded(organisation_id, {(str(k), int(o)) for k, o in recorded})]
+    new = [_default_record(f) for f in unrecorded(organisation_id)]
     Record.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
     return len(new)
 

@@ -25,7 +25,7 @@ from saraban.inbox.selectors import incoming_for
 from saraban.records import destruction as flow
 from saraban.records import services as records
 from saraban.records.exports import HIDDEN_SUBJECT, destruction_list_file, storage_list_file
-from saraban.records.letters import letter_facts
+from saraban.records.letters import letter_facts, listed_facts
 from saraban.records.models import (
     Case,
     CommitteeMember,
@@ -156,9 +156,11 @@ class RetentionForm(forms.Form):
 
 def _rows(listed: DestructionList, cleared: list[str]) -> list[dict[str, Any]]:
     rows = []
-    held = set(active_holds().values_list("record_id", flat=True))
-    for item in listed.items.select_related("record", "record__case__file").order_by("pk"):
-        facts = letter_facts(item.record.kind, item.record.object_id)
+    items = list(listed.items.select_related("record", "record__case__file").order_by("pk"))
+    held = set(active_holds().filter(record_id__in=[i.record_id for i in items]).values_list("record_id", flat=True))
+    letters = listed_facts(i.record for i in items)
+    for item in items:
+        facts = letters.get((item.record.kind, item.record.object_id))
         hidden = facts is not None and facts.secrecy != "normal" and facts.secrecy not in cleared
         rows.append({"item": item, "facts": facts, "held": item.record_id in held,
                      "subject": HIDDEN_SUBJECT if hidden else (facts.subject if facts else ""),
