@@ -188,9 +188,16 @@ def statuses(a: Deployment, message_ids: list[str]) -> dict[str, str]:
 
 def all_reach(a: Deployment, message_ids: list[str], status: str, timeout: float = 60.0) -> dict[str, Any]:
     """Wait until every dispatch of ``message_ids`` at ``a`` has ``status``; the dispatches."""
+    seen: dict[str, Any] = {}
+
     def reached() -> dict[str, Any] | None:
         dispatches = sender_counts(a)["dispatches"]
         chosen = {m: dispatches.get(m) for m in message_ids}
+        seen.update(chosen)
         return chosen if all(d and d["status"] == status for d in chosen.values()) else None
 
-    return dict(wait_for(reached, timeout, what=f"every dispatch {status}"))
+    try:
+        return dict(wait_for(reached, timeout, what=f"every dispatch {status}"))
+    except AssertionError as timed_out:
+        behind = {m: d for m, d in seen.items() if not (d and d["status"] == status)}
+        raise AssertionError(f"{timed_out}; not yet {status}: {behind}") from None

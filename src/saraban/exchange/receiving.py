@@ -14,6 +14,7 @@ message judged as if alone, the new ones stored in one transaction, a savepoint 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from dataclasses import dataclass, field
 
@@ -38,6 +39,7 @@ from .peering import remember_remote_organisation
 from .refusals import EnvelopeRefused, refused
 from .replies import receipt, rejection
 
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ReceiveAnswer:
@@ -162,6 +164,7 @@ def refusal_answer(error: EnvelopeRefused, identity: Identity | None = None, *,
                    in_reply_to: uuid.UUID | None) -> ReceiveAnswer:
     """The signed rejection of a message, with the HTTP status of its refusal."""
     identity = identity or deployment_identity()
+    log.warning("exchange: refused message %s (HTTP %s): %s", in_reply_to, error.http_status, error.message_en)
     answer = rejection(error, sender=identity.address(), recipient=None, in_reply_to=in_reply_to)
     return ReceiveAnswer(error.http_status, pack(answer, identity.sealing_key))
 
