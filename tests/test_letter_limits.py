@@ -56,13 +56,14 @@ def test_thai_line_breaking_marks_are_kept(agency: Organisation, clerk: Person) 
 
 
 @pytest.mark.django_db
-def test_the_api_answers_400_naming_the_field(agency: Organisation, clerk: Person) -> None:
+def test_the_api_answers_422_naming_the_field(agency: Organisation, clerk: Person) -> None:
+    """A subject the letter font cannot print: well-formed, refused by the printability rule (422)."""
     from saraban.api.auth import issue_token
 
     _row, token = issue_token(clerk, "tests")
     response = Api(token).post("/letters", {"organisation_id": agency.pk,
                                             "content": example("external", subject="ประชุม 😀")})
-    assert response.status_code == 400
+    assert response.status_code == 422
     body = response.json()
     assert body["message_th"] and any(p["field"].endswith("subject") for p in body["problems"])
 

@@ -190,7 +190,7 @@ def test_a_flate_bomb_is_refused_in_thai_and_english_and_nothing_is_kept(
 ) -> None:
     before = kept(tmp_path)
     started = time.monotonic()
-    th, en = refused(route, post, [("scan.pdf", flate_bomb(), "application/pdf")], 400)
+    th, en = refused(route, post, [("scan.pdf", flate_bomb(), "application/pdf")], 422)
     assert time.monotonic() - started < 20
     assert "ใหญ่เกินที่ระบบรับได้" in th and "too large once decompressed" in en
     assert kept(tmp_path) == before
@@ -367,7 +367,7 @@ def test_a_zip_behind_a_pdf_header_is_refused_and_nothing_is_kept(
     method: int, route: str, post: Post, b: Side, tmp_path: Path
 ) -> None:
     before = kept(tmp_path)
-    th, en = refused(route, post, [("scan.pdf", zip_behind_pdf_header(method), "application/pdf")], 400)
+    th, en = refused(route, post, [("scan.pdf", zip_behind_pdf_header(method), "application/pdf")], 422)
     assert "ไม่ใช่ PDF" in th and "not a PDF" in en
     assert kept(tmp_path) == before
 

@@ -228,7 +228,7 @@ def test_ids_in_bodies_and_queries_are_bounded_too(a: Side) -> None:
 def test_ids_of_objects_that_do_not_exist_at_the_64_bit_edge(a: Side) -> None:
     clerk = a.apis["clerk"]
     letter = create_letter(a.org, example(), author=a.people["clerk"])
-    body = error(clerk.put(f"/letters/{letter.pk}/recipients", {"to": [DB_INT_MAX]}), 400)
+    body = error(clerk.put(f"/letters/{letter.pk}/recipients", {"to": [DB_INT_MAX]}), 404)
     assert body["problems"][0]["field"] == "to.0" and body["problems"][0]["code"] == "unknown"
     assert error(clerk.get("/letters", organisation=DB_INT_MAX), 404)["code"] == "not_found"
 

@@ -35,7 +35,7 @@ def test_a_signer_signs_with_a_certificate_through_the_api(pki: TestPki, agency:
     wrong = signer_api.post(f"/letters/{letter_id}/sign", {"password": "nope", "certificate_id": certificate.pk})
     assert wrong.status_code == 403 and wrong.json()["code"] == "key.pkcs12_unlock_failed"
     other = signer_api.post(f"/letters/{letter_id}/sign", {"password": P12_PASSWORD, "certificate_id": 999999})
-    assert other.status_code == 400 and other.json()["problems"][0]["field"] == "certificate_id"
+    assert other.status_code == 404 and other.json()["problems"][0]["field"] == "certificate_id"
     assert "nope" not in wrong.content.decode() and P12_PASSWORD not in other.content.decode()
 
     signed = signer_api.post(f"/letters/{letter_id}/sign", {"password": P12_PASSWORD, "certificate_id": certificate.pk})

@@ -104,7 +104,7 @@ def test_an_encrypted_pdf_is_reported(trusted: None) -> None:  # noqa: F811
 
 def test_empty_missing_and_too_large_uploads_are_json_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     empty = post_verify(b"")
-    assert empty.status_code == 400 and empty.json()["code"] == "verify.empty"
+    assert empty.status_code == 422 and empty.json()["code"] == "verify.empty"
     assert empty.json()["message_th"] and empty.json()["message_en"]
     missing = Client().post("/api/verify", {})
     assert missing.status_code == 400 and missing.json()["problems"][0]["field"] == "pdf"

@@ -138,7 +138,7 @@ def test_endorse_assign_act_and_close(
     past = executive.post(f"/inbox/{incoming.pk}/endorse/", {
         "instruction": "มอบ กองคลัง ดำเนินการ", "assign_1": f"u{other_unit.pk}",
         "due_1": be(today() - dt.timedelta(days=3))})
-    assert past.status_code == 400 and "วันครบกำหนดต้องไม่ใช่วันที่ผ่านมาแล้ว" in past.content.decode()
+    assert past.status_code == 422 and "วันครบกำหนดต้องไม่ใช่วันที่ผ่านมาแล้ว" in past.content.decode()
     due = today() + dt.timedelta(days=7)
     done = executive.post(f"/inbox/{incoming.pk}/endorse/", {
         "instruction": "มอบ กองคลัง ดำเนินการ", "assign_1": f"p{other_clerk.pk}", "due_1": be(due)})
@@ -227,7 +227,7 @@ def test_paper_registration_problems_are_shown_next_to_the_fields(
     wrong = client.post("/inbox/register/", {"sender_name": "ก", "subject": "ข", "urgency": "normal",
                                              "secrecy": "normal",
                                              "scan": SimpleUploadedFile("a.txt", b"hello", "text/plain")})
-    assert wrong.status_code == 400 and "PDF" in wrong.content.decode()
+    assert wrong.status_code == 422 and "PDF" in wrong.content.decode()  # what the file is: a rule
     english = client_for(other_clerk, "en").post("/inbox/register/", {
         "sender_name": "", "subject": "", "urgency": "normal", "secrecy": "normal",
         "scan": SimpleUploadedFile("scan.pdf", io.BytesIO(_pdf()).read(), "application/pdf")})

@@ -107,7 +107,7 @@ def test_the_api_takes_20_uploads_a_minute_per_address_then_answers_429_in_json(
     client = Client(REMOTE_ADDR="192.0.2.30")
     for _ in range(20):
         empty = client.post("/api/verify", {"pdf": SimpleUploadedFile("x.pdf", b"", "application/pdf")})
-        assert empty.status_code == 400 and empty.json()["code"] == "verify.empty"
+        assert empty.status_code == 422 and empty.json()["code"] == "verify.empty"
 
     def not_now(*args: Any) -> Any:
         raise AssertionError("a refused upload must not be checked")

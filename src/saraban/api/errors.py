@@ -106,6 +106,7 @@ _MESSAGES_TH = {
     "string_too_long": "{name}: ข้อความยาวเกินกำหนด",
     "string_pattern_mismatch": "{name}: รูปแบบไม่ถูกต้อง",
     "string_nul": "{name}: มีอักขระ NUL (U+0000) ซึ่งใช้ไม่ได้",
+    "string_blank": "ต้องระบุ{name} (ไม่ใช่ช่องว่างล้วน)",
     "list_type": "{name}: ต้องเป็นรายการ",
     "bool_type": "{name}: ต้องเป็น true หรือ false",
     "bool_parsing": "{name}: ต้องเป็น true หรือ false",

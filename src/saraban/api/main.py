@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 from ninja import NinjaAPI, Router
+from ninja.openapi.schema import OpenAPISchema
 from ninja.renderers import JSONRenderer
 
 from .auth import AUTH
+from .document import complete_document
 from .errors import NotFound, install_error_handlers
 from .routers import directory, inbox, letters, registers, search, tokens, verify, workflow
 
@@ -19,7 +23,18 @@ class ThaiJSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+class SarabanAPI(NinjaAPI):
+    """ninja's API, its OpenAPI document completed (``document.py``: links, multipart part types)."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None,
+                           path_params: dict[str, Any] | None = None) -> OpenAPISchema:
+        """The OpenAPI document, completed."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        complete_document(schema)
+        return schema
+
+
+api = SarabanAPI(
     title="Saraban API",
     version=API_VERSION,
     description=(

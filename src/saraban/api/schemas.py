@@ -7,11 +7,12 @@ as ``saraban render LETTER.json`` and the letter editor.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from django.db.models import QuerySet
 from ninja import Field, Schema
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, create_model
 from pydantic_core import PydanticCustomError
 
 from saraban.correspondence.models import Letter
@@ -23,6 +24,8 @@ from saraban.regulation.content import LetterContent
 from saraban.regulation.kinds import Secrecy, Urgency
 
 MAX_LIMIT = 200
+MAX_REASON = 500  # a register line's ยกเลิก reason (RegisterEntry.cancelled_reason) and a return's
+MAX_NOTE = 5000  # an instruction, a comment, a note of what was done
 
 #: The largest integer the databases store: SQLite's INTEGER and PostgreSQL's bigint are 64-bit signed.
 #: Every id and offset the API accepts is held to it, so no value reaches the driver that it cannot
@@ -40,9 +43,49 @@ def _no_nul(value: str) -> str:
     return value
 
 
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("string_blank", "must not be empty or only spaces")
+    return value
+
+
+#: The characters ``str.strip`` removes (``str.isspace``), as a regular expression class's content,
+#: written out so that Python and ECMAScript read the published patterns alike.
+_SPACES = (
+    "\\t\\n\\u000b\\u000c\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680"
+    "\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
+#: Published patterns: no NUL; and no NUL with at least one character that is not a space.
+NO_NUL = "^[^\\u0000]*$"
+SAYS_SOMETHING = f"^[^\\u0000]*[^\\u0000{_SPACES}][^\\u0000]*$"
+
 #: Free text from a query or a body. NUL (U+0000) is refused as a field problem: PostgreSQL cannot
 #: store or compare it (SQLite can), so the answer is the same 400 on both databases.
-Text = Annotated[str, AfterValidator(_no_nul)]
+Text = Annotated[str, AfterValidator(_no_nul), Field(json_schema_extra={"pattern": NO_NUL})]
+
+#: Text that must say something: not empty, not only spaces, no NUL (the services refuse blank text).
+RequiredText = Annotated[str, AfterValidator(_no_nul), AfterValidator(_not_blank)]
+
+
+def required_text(max_length: int, description: str | None = None) -> Any:
+    """The ``Field`` of a ``RequiredText`` of at most ``max_length`` characters (its column's or the rule's)."""
+    return Field(..., min_length=1, max_length=max_length, description=description,
+                 json_schema_extra={"pattern": SAYS_SOMETHING})
+
+
+def _iso_date(value: object) -> object:
+    """Only ``YYYY-MM-DD`` (or a date): pydantic alone would also read ``0`` or ``1700000000`` as a date."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    raise PydanticCustomError("date_parsing", "must be a date written YYYY-MM-DD")
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+#: A calendar date (ค.ศ.) written ``YYYY-MM-DD``, in a query or a body: nothing else is read as one.
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
 class ProblemOut(Schema):
@@ -63,8 +106,11 @@ class Error(Schema):
     problems: list[ProblemOut] = []
 
 
-# 413: a request body over Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), on any route.
-ERRORS: dict[int, type[Schema]] = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 413: Error}
+# 413: a request body over Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), on any route; 415: a body of a
+# media type the operation does not read (``media_types.py``); 422: well-formed input a rule refuses.
+ERRORS: dict[int, type[Schema]] = {
+    400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 413: Error, 415: Error, 422: Error,
+}
 
 
 class Paging(Schema):
@@ -178,10 +224,26 @@ class LetterCreate(Schema):
     content: LetterContent
 
 
+def _changes_of(model: type[BaseModel], name: str, *, without: tuple[str, ...]) -> type[BaseModel]:
+    """A model of any of ``model``'s fields (each optional, as it is typed there), no other, none of ``without``."""
+    fields: dict[str, Any] = {
+        field: (info.annotation, Field(None, description=info.description))
+        for field, info in model.model_fields.items() if field not in without
+    }
+    changes: type[BaseModel] = create_model(
+        name, __config__=ConfigDict(extra="forbid", str_strip_whitespace=True), __doc__=model.__doc__, **fields)
+    return changes
+
+
+#: The fields of a draft's content to change: any of ``LetterContent``'s but its number and date, which the
+#: register sets when the letter is numbered. A nested object (``issuer``, ``signer``…) is replaced whole.
+LetterContentChanges = _changes_of(LetterContent, "LetterContentChanges", without=("number", "date"))
+
+
 class LetterUpdate(Schema):
     """Changed fields of the draft's content (a partial ``LetterContent``); number and date are not set here."""
 
-    content: dict[str, Any]
+    content: LetterContentChanges  # type: ignore[valid-type]  # a model made at import
 
 
 class LetterSummary(Schema):
@@ -331,11 +393,11 @@ class SubmitIn(Schema):
 
 
 class CommentIn(Schema):
-    comment: Text = ""
+    comment: Text = Field("", max_length=MAX_NOTE)
 
 
 class ReturnIn(Schema):
-    comment: Text
+    comment: RequiredText = required_text(MAX_NOTE, "what to change")
 
 
 class SignIn(Schema):
@@ -348,7 +410,7 @@ class SignIn(Schema):
 
 
 class ReasonIn(Schema):
-    reason: Text
+    reason: RequiredText = required_text(MAX_REASON)
 
 
 class SignedOut(Schema):
@@ -419,21 +481,35 @@ class IncomingDetail(IncomingSummary):
     endorsements: list[EndorsementOut]
 
 
-class AssignIn(Schema):
-    """One assignment: a unit or a person (exactly one), with an optional due date."""
+class AssignToUnit(Schema):
+    """An assignment to a unit of the receiving organisation, with an optional due date (today or later)."""
 
-    unit_id: Id | None = None
-    person_id: Id | None = None
-    due_date: dt.date | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    unit_id: Id
+    due_date: IsoDate | None = None
+
+
+class AssignToPerson(Schema):
+    """An assignment to a person of the receiving organisation, with an optional due date (today or later)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: Id
+    due_date: IsoDate | None = None
+
+
+#: One assignment: a unit or a person, exactly one of them.
+AssignIn = AssignToUnit | AssignToPerson
 
 
 class EndorseIn(Schema):
-    instruction: Text
-    assign: list[AssignIn] = []
+    instruction: RequiredText = required_text(MAX_NOTE, "ข้อสั่งการ (เกษียนหนังสือ)")
+    assign: list[AssignIn] = Field([], max_length=50)
 
 
 class CompleteIn(Schema):
-    note: Text
+    note: RequiredText = required_text(MAX_NOTE, "what was done")
 
 
 def _overdue(due: dt.date | None, today: dt.date, open_: bool = True) -> bool:
@@ -493,11 +569,11 @@ class PaperIn(Schema):
     """What a clerk types from a paper letter (sent as multipart form fields with the scan files)."""
 
     organisation_id: Id | None = None
-    sender_name: Text
-    letter_number: Text = ""
-    letter_date: dt.date | None = None
-    subject: Text
-    addressed_to: Text = ""
+    sender_name: RequiredText = required_text(500)
+    letter_number: Text = Field("", max_length=64)
+    letter_date: IsoDate | None = None
+    subject: RequiredText = required_text(2000)
+    addressed_to: Text = Field("", max_length=1000)
     urgency: Urgency = Urgency.NORMAL
     secrecy: Secrecy = Secrecy.NORMAL
 
@@ -564,7 +640,7 @@ def entry_out(entry: RegisterEntry) -> dict[str, Any]:
 
 
 class TokenIn(Schema):
-    name: Text
+    name: RequiredText = required_text(100)
 
 
 class TokenOut(Schema):

@@ -64,6 +64,13 @@ class ValidationFailed(SarabanError):
         )
 
 
+class RuleViolated(ValidationFailed):
+    """Well-formed input that a rule of the domain refuses where no schema can say so (a due date
+    already past): 422, apart from the 400 of input that breaks its published shape."""
+
+    http_status = 422
+
+
 class PermissionRefused(SarabanError):
     """The acting person may not do this."""
 
@@ -86,6 +93,21 @@ class NotFound(PermissionRefused):
 
     def __init__(self) -> None:
         super().__init__(code="not_found", message_th="ไม่พบรายการที่ขอ", message_en="Not found")
+
+
+class ReferenceNotFound(SarabanError):
+    """A field names an object that does not exist, or one the caller may not know of: 404, as the
+    object itself would answer, with the field in ``problems`` (its existence is never revealed)."""
+
+    http_status = 404
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__(
+            code="reference_not_found",
+            message_th="ไม่พบรายการที่อ้างถึงในคำขอ",
+            message_en="An object the request refers to was not found",
+            problems=problems,
+        )
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ the font lacks, size) in ``saraban.rendering.printable``.
 
 from __future__ import annotations
 
-from saraban.core.errors import FieldProblem, ValidationFailed
+from saraban.core.errors import FieldProblem, RuleViolated
 from saraban.regulation.checks import regulation_problems
 from saraban.regulation.content import LetterContent
 from saraban.rendering.printable import unrenderable_problems
@@ -21,8 +21,16 @@ def letter_problems(content: LetterContent, *, issued: bool = False) -> list[Fie
     return [*unrenderable_problems(content), *regulation_problems(content, issued=issued)]
 
 
-def check_letter(content: LetterContent, *, issued: bool = False) -> None:
-    """Raise ``ValidationFailed`` naming every problem of ``content``; return if it is valid."""
+def check_letter(content: LetterContent, *, issued: bool = False, draft: bool = False) -> None:
+    """Raise ``RuleViolated`` (a ``ValidationFailed``, 422) naming every problem of ``content``; return
+    if it is valid.
+
+    ``draft``: only what keeps a draft from being kept (a malformed value, text that cannot print, a
+    type without its subtype); the fields its type requires are checked when it is submitted, so an
+    unfinished draft is saved as it is.
+    """
     problems = letter_problems(content, issued=issued)
+    if draft:
+        problems = [p for p in problems if p.code != "required"]
     if problems:
-        raise ValidationFailed(problems)
+        raise RuleViolated(problems)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from saraban.access import refusals
 from saraban.access.policy import has_role, has_role_within, today
 from saraban.audit.services import record_event
-from saraban.core.errors import FieldProblem, SarabanError, ValidationFailed, enforce
+from saraban.core.errors import FieldProblem, RuleViolated, SarabanError, ValidationFailed, enforce
 from saraban.core.labels import pair
 from saraban.core.thai import format_thai_datetime
 from saraban.directory.models import Organisation, Person, Role
@@ -102,15 +102,15 @@ def submit_for_review(letter: Letter, *, actor: Person, reviewers: Sequence[Pers
     content = letter.letter_content
     if content.type is not LetterType.STAMPED:
         if signer is None:
-            raise ValidationFailed([FieldProblem("signer", "required", "ต้องเลือกผู้ลงนาม", "Choose who signs")])
+            raise RuleViolated([FieldProblem("signer", "required", "ต้องเลือกผู้ลงนาม", "Choose who signs")])
         if not has_role(signer, letter.organisation, Role.SIGNER):
-            raise ValidationFailed([FieldProblem(
+            raise RuleViolated([FieldProblem(
                 "signer", "not_a_signer", f"{signer.display_name} ไม่มีบทบาทผู้ลงนามของหน่วยงานนี้",
                 f"{signer.display_name} is not a signer of this organisation",
             )])
     for reviewer in reviewers:
         if not has_role_within(reviewer, letter.organisation, Role.REVIEWER, Role.SIGNER):
-            raise ValidationFailed([FieldProblem(
+            raise RuleViolated([FieldProblem(
                 "reviewers", "not_a_reviewer", f"{reviewer.display_name} ไม่มีบทบาทผู้ตรวจสอบของหน่วยงานนี้",
                 f"{reviewer.display_name} is not a reviewer of this organisation",
             )])
@@ -235,7 +235,7 @@ def _prepare(letter: Letter, actor: Person, signing: SigningMethod) -> _Signing:
     enforce(can_sign(actor, letter))
     unprintable = unrenderable_problems(letter.letter_content)  # a draft saved before the check
     if unprintable:
-        raise ValidationFailed(unprintable)
+        raise RuleViolated(unprintable)
     moment = timezone.now()
     acting = None if actor.pk == letter.signer_id else _acting_line(letter, actor)
     content = letter.letter_content

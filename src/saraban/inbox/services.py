@@ -13,7 +13,7 @@ from django.utils import timezone
 from saraban.access import refusals
 from saraban.access.policy import has_role, has_role_within, today
 from saraban.audit.services import record_event
-from saraban.core.errors import FieldProblem, Refusal, ValidationFailed, enforce
+from saraban.core.errors import FieldProblem, Refusal, RuleViolated, ValidationFailed, enforce
 from saraban.core.labels import pair
 from saraban.directory.models import Organisation, Person, Role
 from saraban.directory.selectors import acting_appointments, current_roles
@@ -355,16 +355,17 @@ def register_paper(
             problems.append(FieldProblem(name, "required", th, en))
     if not scans:
         problems.append(FieldProblem("scan", "required", "ต้องแนบไฟล์สแกนหนังสือ", "Attach the scan of the letter"))
-    kinds = {content_type for _data, content_type in scans}
-    if scans and not (kinds == {"application/pdf"} and len(scans) == 1) and not kinds <= {"image/png", "image/jpeg"}:
-        problems.append(FieldProblem(
-            "scan", "format", "ไฟล์สแกนต้องเป็น PDF หนึ่งไฟล์ หรือรูปภาพ PNG/JPEG",
-            "The scan must be one PDF or PNG/JPEG images",
-        ))
-    if scans and kinds == {"application/pdf"} and not scans[0][0].startswith(b"%PDF-"):
-        problems.append(FieldProblem("scan", "format", "ไฟล์นี้ไม่ใช่ PDF", "This file is not a PDF"))
     if problems:
         raise ValidationFailed(problems)
+    # From here on, what the files are and hold: well-formed input that cannot be processed (422).
+    kinds = {content_type for _data, content_type in scans}
+    if not (kinds == {"application/pdf"} and len(scans) == 1) and not kinds <= {"image/png", "image/jpeg"}:
+        raise RuleViolated([FieldProblem(
+            "scan", "format", "ไฟล์สแกนต้องเป็น PDF หนึ่งไฟล์ หรือรูปภาพ PNG/JPEG",
+            "The scan must be one PDF or PNG/JPEG images",
+        )])
+    if kinds == {"application/pdf"} and not scans[0][0].startswith(b"%PDF-"):
+        raise RuleViolated([FieldProblem("scan", "format", "ไฟล์นี้ไม่ใช่ PDF", "This file is not a PDF")])
     limit = max_file_bytes()
     if sum(len(data) for data, _ in scans) > limit:  # before the images are read
         raise FileTooLarge(limit=limit, field="scan", together=len(scans) > 1)
@@ -372,12 +373,12 @@ def register_paper(
         pdf = scans[0][0] if kinds == {"application/pdf"} else images_to_pdf([data for data, _ in scans])
         readable_pdf(pdf)
     except NotAPdf:
-        raise ValidationFailed([FieldProblem(
+        raise RuleViolated([FieldProblem(
             "scan", "format", "ไฟล์นี้ไม่ใช่ PDF แต่เป็นไฟล์อื่น (ZIP) ที่ตั้งหัวไฟล์ให้ดูเหมือน PDF",
             "This file is not a PDF: it is another kind of file (a ZIP archive) with a PDF header",
         )]) from None
     except PdfTooLarge:
-        raise ValidationFailed([FieldProblem(
+        raise RuleViolated([FieldProblem(
             "scan", "too_complex", "ไฟล์ PDF นี้มีเนื้อหาที่เมื่อขยายออกแล้วใหญ่เกินที่ระบบรับได้ (อาจเป็นไฟล์อันตราย)",
             "This PDF's content is too large once decompressed (it may be a decompression bomb)",
         )]) from None
@@ -415,8 +416,8 @@ def register_paper(
     return incoming
 
 
-def _unreadable_scan(exc: Exception) -> ValidationFailed:
-    return ValidationFailed([FieldProblem(
+def _unreadable_scan(exc: Exception) -> RuleViolated:
+    return RuleViolated([FieldProblem(
         "scan", "unreadable", "อ่านไฟล์สแกนไม่ได้ (ไฟล์เสียหายหรือไม่ใช่ PDF/PNG/JPEG)",
         f"The scan cannot be read (damaged, or not PDF/PNG/JPEG): {exc}",
     )])
@@ -448,7 +449,8 @@ def endorse(
     with transaction.atomic():
         incoming = IncomingLetter.objects.select_for_update().select_related("organisation").get(pk=incoming.pk)
         enforce(can_endorse(actor, incoming))
-        problems = []
+        problems: list[FieldProblem] = []
+        past: list[FieldProblem] = []  # well-formed, refused by the rule: 422
         if not instruction.strip():
             problems.append(FieldProblem("instruction", "required", "ต้องเขียนข้อสั่งการ", "Write the instruction"))
         for i, a in enumerate(assign):
@@ -465,11 +467,13 @@ def endorse(
                     f"assign.{i}", "outside", "มอบได้เฉพาะบุคลากรของหน่วยงาน", "Assign only to people of the receiver",
                 ))
             if a.due_date is not None and a.due_date < today():
-                problems.append(FieldProblem(
+                past.append(FieldProblem(
                     f"assign.{i}.due_date", "past", "วันครบกำหนดต้องไม่ใช่วันที่ผ่านมาแล้ว", "The due date is in the past",
                 ))
         if problems:
-            raise ValidationFailed(problems)
+            raise ValidationFailed(problems + past)
+        if past:
+            raise RuleViolated(past)
         before = {"status": incoming.status}
         position, acting_line = _acting_line(actor, incoming.organisation)
         endorsement = Endorsement.objects.create(

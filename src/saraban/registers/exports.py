@@ -36,7 +36,7 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from saraban.core.errors import FieldProblem, ValidationFailed
+from saraban.core.errors import FieldProblem, RuleViolated, ValidationFailed
 from saraban.core.spreadsheets import neutralise_row, print_landscape_a4, set_cell
 from saraban.core.thai import THAI_MONTHS, buddhist_year, format_thai_date, local_date
 from saraban.directory.models import Organisation
@@ -105,7 +105,8 @@ def _check(kind: BookKind | str, start: dt.date, end: dt.date, fmt: str | None =
             f"Unknown format “{fmt}”; use one of: {', '.join(FORMATS)}",
         ))
     if problems:
-        raise ValidationFailed(problems)
+        # a range that ends before it starts is well-formed: a rule refuses it (422), not its shape
+        raise (RuleViolated if all(p.code == "after_end" for p in problems) else ValidationFailed)(problems)
     return book_kind
 
 

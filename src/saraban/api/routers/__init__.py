@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from django.http import HttpResponse
 
 from saraban.access.policy import organisations_of, organisations_with_role, today
-from saraban.core.errors import FieldProblem, ValidationFailed
+from saraban.core.errors import FieldProblem, ReferenceNotFound, ValidationFailed
 from saraban.correspondence.models import Letter
 from saraban.correspondence.selectors import letter_for
 from saraban.directory.models import Organisation, Person, Role
@@ -64,12 +64,13 @@ def default_organisation(person: Person, organisation_id: int | None, field: str
 
 
 def organisations_by_id(ids: Iterable[int], field: str) -> list[Organisation]:
-    """The organisations of ``ids`` in order (the public directory); a problem names each unknown id."""
+    """The organisations of ``ids`` in order (the public directory); ``ReferenceNotFound`` (404) names
+    each unknown id."""
     wanted = list(ids)
     found = Organisation.objects.in_bulk(wanted)
     missing = [i for i, pk in enumerate(wanted) if pk not in found]
     if missing:
-        raise ValidationFailed([
+        raise ReferenceNotFound([
             FieldProblem(f"{field}.{i}", "unknown", "ไม่พบหน่วยงานนี้ในทำเนียบ", "No such organisation")
             for i in missing
         ])
@@ -77,7 +78,7 @@ def organisations_by_id(ids: Iterable[int], field: str) -> list[Organisation]:
 
 
 def colleague(person: Person, person_id: int, field: str) -> Person:
-    """A person holding a role in one of the caller's organisations; a field problem otherwise.
+    """A person holding a role in one of the caller's organisations; ``ReferenceNotFound`` (404) otherwise.
 
     People of other organisations are "unknown" here, so their names never leak.
     """
@@ -85,7 +86,7 @@ def colleague(person: Person, person_id: int, field: str) -> Person:
     found = Person.objects.filter(pk=person_id, is_active=True).first()
     if found is not None and (found.pk == person.pk or not mine.isdisjoint(role_organisation_ids(found))):
         return found
-    raise ValidationFailed([FieldProblem(field, "unknown", "ไม่พบบุคลากรนี้ในหน่วยงานของท่าน",
+    raise ReferenceNotFound([FieldProblem(field, "unknown", "ไม่พบบุคลากรนี้ในหน่วยงานของท่าน",
                                          "No such person in your organisations")])
 
 

@@ -9,9 +9,9 @@ from ninja import File, Form, Query, Router, Status
 from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 
-from saraban.access.policy import today
-from saraban.core.errors import FieldProblem, ValidationFailed
-from saraban.directory.models import Organisation
+from saraban.access.policy import has_role_within, today
+from saraban.core.errors import FieldProblem, ReferenceNotFound, ValidationFailed
+from saraban.directory.models import Organisation, Role
 from saraban.directory.selectors import unit_ids_under
 from saraban.documents.services import FileTooLarge, read_file
 from saraban.documents.uploads import upload_refusal
@@ -34,6 +34,7 @@ from ..errors import NotFound
 from ..schemas import (
     ERRORS,
     AssignmentOut,
+    AssignToUnit,
     CompleteIn,
     EndorseIn,
     Id,
@@ -143,15 +144,21 @@ def _assign(person: Any, incoming_org: Organisation, payload: EndorseIn) -> list
     targets = []
     units = unit_ids_under({incoming_org.pk})
     for i, a in enumerate(payload.assign):
-        unit = None
-        if a.unit_id is not None:
+        unit = assignee = None
+        if isinstance(a, AssignToUnit):
             if a.unit_id not in units:
-                raise ValidationFailed([FieldProblem(
+                raise ReferenceNotFound([FieldProblem(
                     f"assign.{i}.unit_id", "outside", "มอบได้เฉพาะหน่วยงานภายในของผู้รับ",
                     "Assign only to units of the receiver",
                 )])
             unit = Organisation.objects.get(pk=a.unit_id)
-        assignee = colleague(person, a.person_id, f"assign.{i}.person_id") if a.person_id is not None else None
+        else:
+            assignee = colleague(person, a.person_id, f"assign.{i}.person_id")
+            if not has_role_within(assignee, incoming_org, *Role):
+                raise ReferenceNotFound([FieldProblem(
+                    f"assign.{i}.person_id", "outside", "มอบได้เฉพาะบุคลากรของหน่วยงาน",
+                    "Assign only to people of the receiver",
+                )])
         targets.append(AssignTo(unit=unit, person=assignee, due_date=a.due_date))
     return targets
 

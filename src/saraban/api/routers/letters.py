@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
+from pydantic import BaseModel
 
-from saraban.core.errors import FieldProblem, ValidationFailed, enforce
+from saraban.core.errors import FieldProblem, ReferenceNotFound, enforce
 from saraban.correspondence.models import Letter, LetterStatus
 from saraban.correspondence.permissions import can_draft
 from saraban.correspondence.selectors import (
@@ -84,7 +87,7 @@ def _owner_unit(organisation: Organisation, unit_id: int | None) -> Organisation
     if unit_id is None:
         return None
     if unit_id not in unit_ids_under({organisation.pk}):
-        raise ValidationFailed([FieldProblem(
+        raise ReferenceNotFound([FieldProblem(
             "owner_unit_id", "unknown", "ไม่พบหน่วยงานนี้ในส่วนราชการผู้จัดทำ", "No such unit in the writing organisation",
         )])
     return Organisation.objects.get(pk=unit_id)
@@ -92,7 +95,9 @@ def _owner_unit(organisation: Organisation, unit_id: int | None) -> Organisation
 
 @router.post("/letters", response={201: LetterDetail, **ERRORS}, summary="Create a draft letter")
 def create(request: HttpRequest, payload: LetterCreate) -> Status[dict[str, object]]:
-    """Write a new draft; issuer, letter code and contact are filled from the directory."""
+    """Write a new draft; issuer, letter code and contact are filled from the directory. An unfinished
+    draft is kept (the fields its type requires are checked at submission); a malformed value, text the
+    letter font cannot print or a type without its subtype is 422."""
     person = person_of(request)
     organisation = default_organisation(person, payload.organisation_id)
     enforce(can_draft(person, organisation))  # before the unit is looked up: 403, not a field problem
@@ -112,7 +117,8 @@ def update(request: HttpRequest, letter_id: Id, payload: LetterUpdate) -> dict[s
     """Change fields of a draft's content (number, date and subject are fixed once numbered)."""
     person = person_of(request)
     letter = visible_letter(person, letter_id)
-    return letter_detail(update_letter(letter, payload.content, actor=person))
+    changes = cast(BaseModel, payload.content).model_dump(mode="json", exclude_unset=True)
+    return letter_detail(update_letter(letter, changes, actor=person))
 
 
 @router.get("/letters/{int:letter_id}/pdf", response={200: None, **ERRORS}, summary="Download the letter's PDF")

@@ -21,7 +21,7 @@ from saraban.registers.selectors import register_entries
 
 from ..auth import person_of
 from ..errors import NotFound
-from ..schemas import DB_INT_MAX, ERRORS, EntryOut, EntryPage, Id, Paging, Text, entry_out, page
+from ..schemas import DB_INT_MAX, ERRORS, EntryOut, EntryPage, Id, IsoDate, Paging, Text, entry_out, page
 from . import default_organisation, file_response
 
 router = Router(tags=["registers"])
@@ -38,8 +38,8 @@ class RegisterQuery(Schema):
 
     organisation: Id | None = None
     kind: BookKind = BookKind.SEND
-    date_from: dt.date | None = Field(None, alias="from")
-    date_to: dt.date | None = Field(None, alias="to")
+    date_from: IsoDate | None = Field(None, alias="from")
+    date_to: IsoDate | None = Field(None, alias="to")
     q: Text = ""
     number: int | None = Field(None, ge=1, le=DB_INT_MAX)
 

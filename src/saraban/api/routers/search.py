@@ -14,13 +14,13 @@ from typing import Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from saraban.core.errors import FieldProblem, ValidationFailed
+from saraban.core.errors import FieldProblem, RuleViolated
 from saraban.regulation.kinds import Urgency
 from saraban.search.engine import MAX_CANDIDATES, PAGE, Filters, Hit, search
 from saraban.search.query import MAX_QUERY_CHARS
 
 from ..auth import person_of
-from ..schemas import ERRORS, Text
+from ..schemas import ERRORS, IsoDate, Text
 
 router = Router(tags=["search"])
 MAX_PAGE = MAX_CANDIDATES // PAGE  # past it the engine has stopped looking: the search must be narrowed
@@ -43,8 +43,8 @@ class SearchQuery(Schema):
     q: Text = Field("", max_length=MAX_QUERY_CHARS, description="The words; empty: no results")
     page: int = Field(1, ge=1, le=MAX_PAGE)
     sort: Literal["newest", "relevance"] = "newest"
-    date_from: dt.date | None = Field(None, description="The letter's date (or when it arrived), from")
-    date_to: dt.date | None = None
+    date_from: IsoDate | None = Field(None, description="The letter's date (or when it arrived), from")
+    date_to: IsoDate | None = None
     kind: Literal["out", "in"] | None = Field(None, description="out: outgoing letters and drafts; in: incoming")
     type: SearchType | None = None
     status: SearchStatus | None = None
@@ -87,7 +87,7 @@ class SearchResults(Schema):
 
 def _filters(query: SearchQuery) -> Filters:
     if query.date_from and query.date_to and query.date_from > query.date_to:
-        raise ValidationFailed([FieldProblem(
+        raise RuleViolated([FieldProblem(
             "date_to", "before_start", "วันสิ้นสุดต้องไม่อยู่ก่อนวันเริ่มต้น", "The end date cannot be before the start date",
         )])
     return Filters(

@@ -184,8 +184,8 @@ def verify_upload(request: HttpRequest, pdf: File[UploadedFile]) -> Any:
     data = pdf.read(MAX_VERIFY_BYTES + 1)
     if len(data) > MAX_VERIFY_BYTES:
         return _too_large()
-    if not data:
-        return Status(400, error_body(
+    if not data:  # a well-formed upload with nothing in it to check (422)
+        return Status(422, error_body(
             "verify.empty", "ไฟล์ว่างเปล่า เลือกไฟล์ PDF ที่จะตรวจสอบ", "The file is empty: choose the PDF to check",
         ))
     report = verify_pdf(data, trust_roots(), crls=local_crls())

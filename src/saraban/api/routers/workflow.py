@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from saraban.access.policy import organisations_with_role, today
-from saraban.core.errors import FieldProblem, ValidationFailed
+from saraban.core.errors import FieldProblem, ReferenceNotFound
 from saraban.correspondence.selectors import awaiting_my_review, awaiting_my_signature, awaiting_number, drafts_of
 from saraban.correspondence.services import cancel_letter, issue_number, start_correction
 from saraban.correspondence.workflow import (
@@ -68,7 +68,9 @@ def put_recipients(request: HttpRequest, letter_id: Id, payload: RecipientsIn) -
 
 @router.post("/letters/{int:letter_id}/submit", response={200: LetterDetail, **ERRORS}, summary="Submit for review")
 def submit(request: HttpRequest, letter_id: Id, payload: SubmitIn) -> dict[str, Any]:
-    """Send a draft to its reviewers in order and name its signer (none for a stamped letter)."""
+    """Send a draft to its reviewers in order and name its signer (none for a stamped letter). A draft
+    that still lacks a field its type requires, a missing signer, or a reviewer or signer without that
+    role is 422, naming each problem."""
     person = person_of(request)
     letter = visible_letter(person, letter_id)
     reviewers = [colleague(person, pk, f"reviewer_ids.{i}") for i, pk in enumerate(payload.reviewer_ids)]
@@ -103,7 +105,7 @@ def sign(request: HttpRequest, letter_id: Id, payload: SignIn) -> dict[str, Any]
             (c for c in usable_certificates(person, letter.organisation_id) if c.pk == payload.certificate_id), None
         )
         if certificate is None:
-            raise ValidationFailed([FieldProblem(
+            raise ReferenceNotFound([FieldProblem(
                 "certificate_id", "unusable", "ท่านใช้ใบรับรองนี้ลงนามหนังสือฉบับนี้ไม่ได้",
                 "You cannot sign this letter with that certificate",
             )])
