@@ -17,6 +17,7 @@ from saraban.correspondence.services import (
     start_correction,
     update_letter,
 )
+from saraban.correspondence.workflow import submit_for_review
 from saraban.directory.models import Organisation, Person
 from saraban.registers.models import EntryStatus, RegisterEntry
 from saraban.regulation.content import LetterContent
@@ -61,14 +62,19 @@ def test_all_six_types_are_covered_by_the_examples() -> None:
 
 
 @pytest.mark.django_db
-def test_a_missing_required_field_is_named_in_thai_and_english(agency: Organisation, clerk: Person) -> None:
+def test_a_missing_required_field_is_named_in_thai_and_english_at_submission(
+    agency: Organisation, clerk: Person, signer: Person,
+) -> None:
+    """A draft is kept unfinished (issue 17, item 3); submitting it names what its type still lacks."""
+    draft = create_letter(agency, example("external", subject="", signer={"name": "นายสมชาย ใจดี"}), author=clerk)
+    assert Letter.objects.get(pk=draft.pk).status == LetterStatus.DRAFT
     with pytest.raises(ValidationFailed) as refused:
-        create_letter(agency, example("external", subject="", signer={"name": "นายสมชาย ใจดี"}), author=clerk)
+        submit_for_review(draft, actor=clerk, reviewers=[], signer=signer)
     problems = {p.field: p for p in refused.value.problems}
     assert set(problems) == {"subject", "signer.position"}
     assert problems["subject"].message_th == "ต้องระบุเรื่อง"
     assert problems["subject"].message_en == "The subject is required"
-    assert Letter.objects.count() == 0
+    assert Letter.objects.get(pk=draft.pk).status == LetterStatus.DRAFT
 
 
 @pytest.mark.django_db

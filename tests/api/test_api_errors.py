@@ -58,15 +58,24 @@ def test_malformed_json_is_400_and_saves_nothing(a: Side) -> None:
 
 
 @pytest.mark.django_db
-def test_missing_letter_fields_are_named_in_thai_and_english(a: Side) -> None:
+def test_missing_letter_fields_are_named_in_thai_and_english_at_submission(a: Side) -> None:
+    """An unfinished draft is kept; submitting it is refused (422, a rule of its type) naming each
+    missing field in Thai and English, and changes nothing."""
+    clerk = a.apis["clerk"]
+    draft = clerk.post("/letters", {"content": example(subject="", salutation="")})
+    assert draft.status_code == 201, draft.content.decode()
+    letter_id = draft.json()["id"]
+    ok = clerk.put(f"/letters/{letter_id}/recipients", {"to": [a.org.pk]})
+    assert ok.status_code == 200, ok.content.decode()
     before = counts()
-    body = error(a.apis["clerk"].post("/letters", {"content": example(subject="", salutation="")}), 400)
+    body = error(clerk.post(f"/letters/{letter_id}/submit", {"signer_id": a.people["signer"].pk}), 422)
     assert body["code"] == "validation_failed"
     problems = {p["field"]: p for p in body["problems"]}
     assert set(problems) == {"subject", "salutation"}
     assert problems["subject"]["message_th"] == "ต้องระบุเรื่อง"
     assert problems["subject"]["message_en"] == "The subject is required"
     assert counts() == before
+    assert Letter.objects.get(pk=letter_id).status == "draft"
 
 
 @pytest.mark.django_db
@@ -156,7 +165,7 @@ def test_a_refused_paper_registration_saves_nothing(a: Side) -> None:
     response = a.apis["clerk"].client.post("/api/inbox/paper", data={
         "sender_name": "จังหวัดนนทบุรี", "subject": "ขอเชิญประชุม", "scans": _upload(b"not a pdf", "application/pdf"),
     })
-    body = error(response, 400)
+    body = error(response, 422)  # well-formed, but the file is not what it claims: a rule, not the schema
     assert body["problems"][0]["field"] == "scan" and body["problems"][0]["message_th"] == "ไฟล์นี้ไม่ใช่ PDF"
     response = a.apis["clerk"].client.post("/api/inbox/paper", data={
         "subject": "ขอเชิญประชุม", "scans": _upload(b"%PDF-1.7", "application/pdf"),
@@ -171,3 +180,40 @@ def _upload(data: bytes, content_type: str) -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("scan.pdf", data, content_type=content_type)
+
+
+@pytest.mark.django_db
+def test_a_body_of_a_media_type_the_operation_does_not_read_is_415_and_saves_nothing(a: Side) -> None:
+    """415 before the operation runs: text for a JSON operation, JSON in another charset, JSON for an upload."""
+    clerk = a.apis["clerk"]
+    before = counts()
+    for content_type, body in (("text/plain", "name=x"), ("application/xml", "<name>x</name>"),
+                               ("application/json; charset=iso-8859-15", '{"name": "x"}')):
+        refused = error(clerk.call("post", "/tokens", body, content_type=content_type), 415)
+        assert refused["code"] == "request.unsupported_media_type", content_type
+        assert refused["message_th"].startswith("ชนิดของข้อมูลในคำขอไม่รองรับ") and refused["message_en"]
+    upload = error(clerk.call("post", "/inbox/paper", '{"subject": "x"}', content_type="application/json"), 415)
+    assert "multipart/form-data" in upload["message_en"]
+    assert counts() == before
+    # JSON in UTF-8, said so or not, is read; a POST without a body is judged by its operation (not 415)
+    assert clerk.call("post", "/tokens", '{"name": "ก"}', content_type="application/json; charset=UTF-8"
+                      ).status_code == 201
+    bodyless = clerk.client.generic("POST", "/api/tokens")
+    assert error(bodyless, 400)["problems"][0]["code"] == "schema.missing"
+
+
+def test_the_document_links_what_an_answer_names_to_the_operations_on_it() -> None:
+    """A new letter's id leads to every operation on a letter (Schemathesis's stateful run follows them)."""
+    from saraban.api.main import api
+
+    doc = api.get_openapi_schema()
+    links = doc["paths"]["/api/letters"]["post"]["responses"][201]["links"]
+    targets = {link["operationId"] for link in links.values()}
+    letter_operations = {operation["operationId"] for path, item in doc["paths"].items()
+                         if "{letter_id}" in path for operation in item.values()}
+    assert targets == letter_operations and len(targets) >= 12
+    assert all(link["parameters"] == {"letter_id": "$response.body#/id"} for link in links.values())
+    paper = doc["paths"]["/api/inbox/paper"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert paper["encoding"]["scans"]["contentType"] == "application/pdf, image/png, image/jpeg"
+    assert paper["schema"]["properties"]["scans"]["minItems"] == 1
+    assert "anyOf" not in paper["schema"]["properties"]["letter_date"]  # a form field is never null

@@ -183,14 +183,35 @@ def test_editor_saves_a_draft_with_recipients(
 def test_editor_shows_service_problems_next_to_fields_in_the_active_language(
     agency: Organisation, clerk: Person, signer: Person
 ) -> None:
+    """A malformed value keeps a draft from being saved (422, shown at its field); a missing one does not."""
     response = client_for(clerk).post("/letters/new/?type=external", editor_data(signer, subject="", email="nope"))
-    assert response.status_code == 400
+    assert response.status_code == 422
     html = response.content.decode()
-    assert "ต้องระบุเรื่อง" in html and "ไม่ถูกต้อง" in html
-    assert re.search(r'class="f-subject has-error"', html)
-    english = client_for(clerk, "en").post("/letters/new/?type=external", editor_data(signer, subject=""))
-    assert english.status_code == 400 and "The subject is required" in english.content.decode()
+    assert "ไม่ถูกต้อง" in html and "ต้องระบุเรื่อง" not in html
+    assert re.search(r'class="f-email has-error"', html)
+    english = client_for(clerk, "en").post("/letters/new/?type=external", editor_data(signer, email="nope"))
+    assert english.status_code == 422 and "is malformed" in english.content.decode()
     assert not Letter.objects.exists()
+
+
+def test_an_unfinished_draft_is_saved_and_its_gaps_are_named_at_submission(
+    agency: Organisation, clerk: Person, signer: Person
+) -> None:
+    """Issue 17, item 3: with only the subject typed, บันทึกร่าง keeps the draft; บันทึกและส่งตรวจ keeps it
+    too and names, in the active language, what the letter still lacks before it can go to review."""
+    only_subject = {"type": "external", "subject": "ร่างไว้ก่อน", "urgency": "normal", "secrecy": "normal",
+                    "then": "save"}
+    saved = client_for(clerk).post("/letters/new/?type=external", only_subject)
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    letter = Letter.objects.get()
+    assert letter.subject == "ร่างไว้ก่อน" and letter.status == "draft"
+    english = client_for(clerk, "en")
+    submitted = english.post(f"/letters/{letter.pk}/edit/",
+                             {**only_subject, "signer_person": str(signer.pk), "then": "submit"})
+    assert submitted.status_code == 302 and submitted["Location"] == f"/letters/{letter.pk}/edit/"
+    page = english.get(submitted["Location"]).content.decode()
+    assert "The body is required" in page and "The salutation is required" in page
+    assert Letter.objects.get(pk=letter.pk).status == "draft"
 
 
 def test_save_and_submit_sends_the_draft_to_the_reviewers_in_order(

@@ -107,12 +107,13 @@ def create_letter(
     owner_unit: Organisation | None = None,
     supersedes: Letter | None = None,
 ) -> Letter:
-    """Write a new draft letter of ``organisation``; it is checked against the rules of its type."""
+    """Write a new draft letter of ``organisation``: kept unfinished if need be (the fields its type
+    requires are checked at submission), refused only for what could not be kept or printed."""
     enforce(can_draft(author, organisation))
     _require_own_unit(organisation, owner_unit)
     parsed = content if isinstance(content, LetterContent) else parse_letter_json(content)
     parsed = _with_issuer(parsed.model_copy(update={"number": "", "date": None}), organisation, owner_unit)
-    check_letter(parsed)
+    check_letter(parsed, draft=True)
     _check_enclosures(parsed)
     letter = Letter(organisation=organisation, owner_unit=owner_unit, created_by=author, supersedes=supersedes)
     _copy_columns(letter, parsed)
@@ -146,7 +147,7 @@ def update_letter(letter: Letter, changes: dict[str, Any], *, actor: Person) -> 
     before = letter_snapshot(letter)
     merged = {**letter.content, **changes}
     parsed = _with_issuer(parse_letter_json(merged), letter.organisation, letter.owner_unit)
-    check_letter(parsed)
+    check_letter(parsed, draft=True)
     _check_enclosures(parsed)
     _copy_columns(letter, parsed)
     letter.save()
