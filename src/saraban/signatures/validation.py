@@ -38,7 +38,7 @@ from .pades.report import (
     not_covered_text,
     thai_datetime,
 )
-from .pades.verify import verify_pdf
+from .pades.verify import NOT_A_PDF, verify_pdf
 from .trust import local_crls, trust_roots
 
 logger = logging.getLogger(__name__)
@@ -177,10 +177,15 @@ def present_report(report: Report | dict[str, Any]) -> dict[str, Any]:
     signatures = [_present_signature(s) for s in data.get("signatures") or []]
     verdict_th = str(data.get("explanation_th") or "").split("\n", 1)[0]
     verdict_en = str(data.get("explanation_en") or "").split("\n", 1)[0]
+    not_a_pdf = data.get("problem") == NOT_A_PDF  # e.g. a .txt: nothing was signed, so nothing "failed"
+    if not_a_pdf:
+        verdict_th = "ไฟล์นี้ไม่ใช่ PDF จึงไม่มีลายมือชื่อดิจิทัลให้ตรวจสอบ โปรดเลือกไฟล์ PDF ของหนังสือ"
+        verdict_en = "This file is not a PDF, so it holds no digital signature to check: choose the letter's PDF"
     return {
         "indication": indication,
         "sub_indication": data.get("sub_indication") or "",
-        "tone": _TONES.get(indication, "bad"),
+        "tone": "neutral" if not_a_pdf else _TONES.get(indication, "bad"),
+        "not_a_pdf": not_a_pdf,
         "verdict_th": verdict_th, "verdict_en": verdict_en,
         "problem": data.get("problem") or "",
         "signatures": signatures,

@@ -151,6 +151,10 @@ def run_with_alarm[T](fn: Callable[[], T], seconds: float) -> T:
             signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), outer_interval)
 
 
+#: The report's ``problem`` for a file that is no PDF at all (the pages say "not a PDF", not "a failed signature").
+NOT_A_PDF = "not a PDF file (no %PDF- header)"
+
+
 def _file_problem(sub: str, problem: str) -> Report:
     indication = Indication.INDETERMINATE if sub == "SIGNED_DATA_NOT_FOUND" else Indication.TOTAL_FAILED
     return Report(indication=indication, sub_indication=sub, problem=problem)
@@ -159,7 +163,7 @@ def _file_problem(sub: str, problem: str) -> Report:
 def _verify(pdf: bytes, roots: list[x509.Certificate], *, allow_fetching: bool, crls: Sequence[bytes] = ()) -> Report:
     head = pdf[:1024]
     if b"%PDF-" not in head:
-        return _file_problem("FORMAT_FAILURE", "not a PDF file (no %PDF- header)")
+        return _file_problem("FORMAT_FAILURE", NOT_A_PDF)
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         if reader.encrypted:
