@@ -198,3 +198,33 @@ def test_demo_loader_counts(db: None) -> None:
     client.force_login(Person.objects.get(username="pmdu.office"))
     for url in CONSOLE:
         assert client.get(url).status_code == 200, url
+
+
+def test_the_certificates_page_is_paged_searched_and_says_expired_not_minus_days(laos: list[Organisation]) -> None:
+    """Issue 17 (programme console): 60 certificates are shown 50 a page; the search finds a holder or an
+    agency; a certificate that expired 5 days ago reads "หมดอายุแล้ว 5 วัน", never "อีก -5 วัน"."""
+    services.ensure_defaults()
+    today = timezone.localdate()
+    for n in range(59):
+        services.report_certificate(laos[n % 2], holder=f"ผู้ถือที่ {n + 1:02d}", provider="TDID",
+                                    expires_on=today + dt.timedelta(days=10 + n), yearly_cost=1000,
+                                    budget_source="none")
+    services.report_certificate(laos[1], holder="ปลัดที่หมดอายุแล้ว", provider="NT CA",
+                                expires_on=today - dt.timedelta(days=5), yearly_cost=500, budget_source="own")
+    office = create_person(username="office", name_th="นางสาวสำนักงาน โครงการ", password=None)
+    services.add_member(office, "office")
+    client = Client()
+    client.force_login(office)
+    first = client.get("/programme/certificates/").content.decode()
+    assert first.count("<tr><td class=\"nowrap\">") == 50 and "หน้า 1 / 2" in first
+    assert "หมดอายุแล้ว 5 วัน" in first and ">-5<" not in first  # sorted by expiry: the expired one comes first
+    second = client.get("/programme/certificates/?page=2").content.decode()
+    assert second.count("<tr><td class=\"nowrap\">") == 10 and "ผู้ถือที่ 59" in second
+    found = client.get("/programme/certificates/", {"q": "ผู้ถือที่ 07"}).content.decode()
+    assert found.count("<tr><td class=\"nowrap\">") == 1 and "ผู้ถือที่ 07" in found
+    by_agency = client.get("/programme/certificates/", {"q": "หนองแก้ว"}).content.decode()
+    assert by_agency.count("<tr><td class=\"nowrap\">") == 30
+    nothing = client.get("/programme/certificates/", {"q": "ไม่มีแน่นอน"}).content.decode()
+    assert "ไม่พบใบรับรองที่ตรงกับคำค้น" in nothing
+    beyond = client.get("/programme/certificates/", {"page": "99"})
+    assert beyond.status_code == 200 and "หน้า 2 / 2" in beyond.content.decode()

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -195,17 +196,31 @@ def groups(request: HttpRequest) -> HttpResponse:
     })
 
 
+CERTIFICATES_PER_PAGE = 50
+
+
+def _certificate_matches(row: selectors.LapseRow, folded: str) -> bool:
+    province = row.organisation.province.name_th if row.organisation.province else ""
+    return any(folded in text.casefold() for text in (
+        row.organisation.name_th, row.organisation.name_en, province, row.certificate.holder, row.certificate.provider))
+
+
 @console
 def certificates(request: HttpRequest) -> HttpResponse:
-    """Whose certificates lapse in the next 12 months, and whose lapse with no budget (flagged)."""
+    """Whose certificates lapse in the next 12 months, and whose lapse with no budget (flagged); the list
+    is searched by agency, province, holder or CA (``q``) and paged, ``CERTIFICATES_PER_PAGE`` a page."""
     rows = selectors.certificate_lapses()
     timeline = selectors.lapse_timeline(rows)
     only_unfunded = request.GET.get("only") == "nobudget"
+    query = request.GET.get("q", "").strip()[:100]
     shown = [r for r in rows if r.without_budget] if only_unfunded else rows
+    if query:
+        shown = [r for r in shown if _certificate_matches(r, query.casefold())]
+    page = Paginator(shown, CERTIFICATES_PER_PAGE).get_page(request.GET.get("page"))
     top = max((b.total for b in timeline), default=0) or 1
     return render(request, "rollout/certificates.html", {
-        "section": "certificates",
-        "rows": shown, "timeline": timeline, "top": top, "only_unfunded": only_unfunded,
+        "section": "certificates", "q": query, "page": page, "shown_total": len(shown),
+        "rows": page.object_list, "timeline": timeline, "top": top, "only_unfunded": only_unfunded,
         "unfunded_agencies": len({r.organisation.pk for r in rows if r.without_budget}),
         "unfunded": sum(r.without_budget for r in rows), "total": len(rows),
     })
