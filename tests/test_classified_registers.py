@@ -99,3 +99,30 @@ def test_exports_hide_it_too(agency: Organisation, classified_line: RegisterEntr
     plain = exported(_clerk(agency, "plain", None))
     assert "ยาเสพติด" not in plain.replace("\n", "")
     assert "ยาเสพติด" in exported(_clerk(agency, "cleared", "top_secret")).replace("\n", "")
+
+
+@pytest.mark.django_db
+def test_register_lines_lead_to_their_letter_unless_hidden(agency: Organisation, clerk: Person,
+                                                           classified_line: RegisterEntry) -> None:
+    """Issue 17, item 5: a send line links to the letter it numbered, a receive line to the incoming letter
+    it registered; a line whose details are hidden from the reader links nowhere."""
+    from saraban.inbox.services import PaperLetter, register_paper
+    from saraban.regulation.content import LetterContent
+    from saraban.rendering.letters import render_letter
+
+    def page(person: Person, kind: str) -> str:
+        client = Client()
+        client.force_login(person)
+        response = client.get("/registers/", {"kind": kind})
+        assert response.status_code == 200
+        return response.content.decode()
+
+    cleared = _clerk(agency, "cleared", "top_secret")
+    assert f'href="/letters/{classified_line.letter_id}/"' in page(cleared, "send_classified")
+    assert "/letters/" not in page(_clerk(agency, "plain", None), "send_classified").split("<tbody", 1)[-1]
+    pdf = render_letter(LetterContent.model_validate(example("external")))
+    incoming = register_paper(agency, PaperLetter(
+        sender_name="กรมบัญชีกลาง", letter_number="กค 0402/55", letter_date=None, subject="ขอเชิญประชุม",
+        addressed_to="", urgency="normal", secrecy="normal"), scans=[(pdf, "application/pdf")], actor=clerk)
+    shown = page(clerk, "receive")
+    assert f'href="/inbox/{incoming.pk}/"' in shown and ">ขอเชิญประชุม</a>" in shown

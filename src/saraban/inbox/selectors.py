@@ -113,6 +113,11 @@ def receive_entry_of(incoming_id: int) -> int | None:
     return IncomingLetter.objects.filter(pk=incoming_id).values_list("receive_entry_id", flat=True).first()
 
 
+def incoming_of_entries(entry_ids: set[int]) -> dict[int, int]:
+    """The incoming letter each of these receive-register lines registered: {entry id: incoming id}, one query."""
+    return dict(IncomingLetter.objects.filter(receive_entry_id__in=entry_ids).values_list("receive_entry_id", "pk"))
+
+
 def _same(text: str) -> str:
     """A number or subject as two clerks may type it: no spaces, Arabic digits, lower case."""
     return "".join(arabic_digits(text).lower().split())

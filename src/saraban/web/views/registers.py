@@ -29,6 +29,7 @@ from saraban.access.policy import (
 from saraban.core.errors import SarabanError
 from saraban.core.thai import arabic_digits, buddhist_year, parse_thai_date
 from saraban.directory.models import Organisation, Person
+from saraban.inbox.selectors import incoming_of_entries
 from saraban.registers.exports import FORMATS, export_register
 from saraban.registers.models import BookKind, RegisterBook, RegisterEntry
 from saraban.registers.selectors import register_entries
@@ -267,13 +268,25 @@ def register_page(request: HttpRequest) -> HttpResponse:
         rows = list(page.order_by("-number")[: PAGE_SIZE + 1])
         has_older, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
         has_newer = before is not None and bool(rows) and entries.filter(number__gt=rows[0].number).exists()
+    rows = hide_classified_details(_person_of(request), rows)
+    _link_rows(rows)
     context.update({
-        "rows": hide_classified_details(_person_of(request), rows),
+        "rows": rows,
         "total": entries.count(),
         "older": rows[-1].number if has_older else None,
         "newer": rows[0].number if has_newer else None,
     })
     return render(request, "web/registers/page.html", context)
+
+
+def _link_rows(rows: list[RegisterEntry]) -> None:
+    """Each line's ``href``: the letter it numbered, or the incoming letter it registered ("" when none,
+    or when its details are hidden). The page there applies its own access rules."""
+    incoming = incoming_of_entries({e.pk for e in rows if not e.letter_id})
+    for entry in rows:
+        target = (f"/letters/{entry.letter_id}/" if entry.letter_id
+                  else f"/inbox/{incoming[entry.pk]}/" if entry.pk in incoming else "")
+        entry.href = "" if getattr(entry, "redacted", False) else target  # type: ignore[attr-defined]
 
 
 def _person_of(request: HttpRequest) -> Person:
