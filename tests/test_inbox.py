@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from saraban.access.policy import today
 from saraban.core.errors import PermissionRefused, StateRefused, ValidationFailed
+from saraban.core.thai import format_thai_date
 from saraban.correspondence.models import Letter
 from saraban.correspondence.services import create_letter
 from saraban.correspondence.workflow import set_recipients
@@ -124,11 +126,17 @@ def test_endorse_assign_act_and_close(delivered: IncomingLetter, receiver: dict[
     assignment = incoming.assignments.get()
     with pytest.raises(PermissionRefused):
         inbox.complete_assignment(assignment, actor=clerk, note="x")  # type: ignore[arg-type]
+    unit_name = receiver["unit"].name_th  # type: ignore[attr-defined]
+    line = RegisterEntry.objects.get(pk=incoming.receive_entry_id)
+    assert line.action == f"มอบ {unit_name}"  # การปฏิบัติ of the receive register (issue 17, item 5)
     inbox.complete_assignment(assignment, actor=officer, note="แจ้งเวียนทุกกองแล้ว")  # type: ignore[arg-type]
     incoming = IncomingLetter.objects.get(pk=incoming.pk)
     assert incoming.status == IncomingStatus.ACTED and incoming.due_date is None
     assert incoming.assignments.get().status == AssignmentStatus.DONE
+    assert RegisterEntry.objects.get(pk=line.pk).action == f"มอบ {unit_name} (ดำเนินการแล้ว)"
     assert inbox.close(incoming, actor=clerk).status == IncomingStatus.CLOSED  # type: ignore[arg-type]
+    closed = RegisterEntry.objects.get(pk=line.pk).action
+    assert closed == f"มอบ {unit_name} (ดำเนินการแล้ว) · ปิดเรื่อง {format_thai_date(today())}", closed
 
 
 @pytest.mark.django_db

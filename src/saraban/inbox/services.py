@@ -15,6 +15,7 @@ from saraban.access.policy import has_role, has_role_within, today
 from saraban.audit.services import record_event
 from saraban.core.errors import FieldProblem, Refusal, RuleViolated, ValidationFailed, enforce
 from saraban.core.labels import pair
+from saraban.core.thai import format_thai_date
 from saraban.directory.models import Organisation, Person, Role
 from saraban.directory.selectors import acting_appointments, current_roles
 from saraban.documents.models import StoredFile
@@ -25,7 +26,7 @@ from saraban.exchange.services import report_to_sender
 from saraban.ocr.services import request_reading
 from saraban.registers.models import BookKind, EntryStatus, RegisterEntry
 from saraban.registers.numbering import Allocation, EntryFields
-from saraban.registers.services import cancel_entry, confirm_reservation
+from saraban.registers.services import cancel_entry, confirm_reservation, record_action
 from saraban.registers.services import register_incoming as allocate_receive_number
 from saraban.regulation.kinds import Secrecy, Urgency
 from saraban.rendering.engine import RenderError
@@ -490,7 +491,29 @@ def endorse(
         incoming.save()
         _audit(incoming, "incoming.endorsed", actor, before, endorsement=endorsement.pk,
                assignments=[(a.unit.pk if a.unit else None, a.person.pk if a.person else None) for a in assign])
+        _note_in_register(incoming, actor)
     return endorsement
+
+
+def _note_in_register(incoming: IncomingLetter, actor: Person) -> None:
+    """Write the การปฏิบัติ column of the letter's receive-register line from where it stands: to whom it
+    was assigned (and who has acted), and when the matter was closed."""
+    if incoming.receive_entry_id is None:
+        return
+    parts = []
+    assignments = list(Assignment.objects.filter(incoming=incoming).select_related("unit", "assignee").order_by("pk"))
+    if assignments:
+        parts.append("มอบ " + ", ".join(
+            (a.unit.name_th if a.unit else a.assignee.display_name if a.assignee else "")
+            + (" (ดำเนินการแล้ว)" if a.status == AssignmentStatus.DONE else "") for a in assignments))
+    elif incoming.endorsements.exists():
+        parts.append("เสนอผู้บริหารแล้ว")
+    if incoming.status == IncomingStatus.CLOSED:
+        parts.append(f"ปิดเรื่อง {format_thai_date(today())}")
+    entry = RegisterEntry.objects.select_related("book").get(pk=incoming.receive_entry_id)
+    action = " · ".join(parts)[:1000]
+    if action != entry.action:
+        record_action(entry, action=action, actor=actor)
 
 
 def _within(unit: Organisation, organisation: Organisation) -> bool:
@@ -528,6 +551,7 @@ def complete_assignment(assignment: Assignment, *, actor: Person, note: str) -> 
         _refresh_due_date(incoming)
         incoming.save()
         _audit(incoming, "incoming.acted", actor, before, assignment=assignment.pk, note=assignment.note)
+        _note_in_register(incoming, actor)
     return assignment
 
 
@@ -540,6 +564,7 @@ def close(incoming: IncomingLetter, *, actor: Person) -> IncomingLetter:
         incoming.status = IncomingStatus.CLOSED
         incoming.save()
         _audit(incoming, "incoming.closed", actor, before)
+        _note_in_register(incoming, actor)
     return incoming
 
 
