@@ -13,6 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from saraban.access.policy import today
+from saraban.core.thai import thai_digits
 from saraban.correspondence.models import Letter
 from saraban.directory.models import Organisation, Person
 from saraban.exchange.models import Dispatch, DispatchStatus
@@ -77,6 +78,32 @@ def test_inbox_lists_urgent_first_and_filters_by_status(
     assert page.index("เรื่องด่วนที่สุด") < page.index("เรื่องธรรมดา") and "ด่วนที่สุด" in page
     assert "เรื่องธรรมดา" not in client.get("/inbox/?status=registered").content.decode()
     assert "เรื่องธรรมดา" in client.get("/inbox/?status=delivered").content.decode()
+
+
+def test_the_inbox_and_the_outbox_have_a_search_of_their_own(
+    agency: Organisation, clerk: Person, signer: Person, other_org: Organisation, other_clerk: Person
+) -> None:
+    """Issue 17, item 5: หนังสือเข้า searches subject, sender, ที่ and เลขรับ; หนังสือออก subject, ที่ and
+    recipients; Thai digits find Arabic ones."""
+    budget = deliver(agency, clerk, signer, other_org, subject="ขอรับการสนับสนุนงบประมาณ")
+    deliver(agency, clerk, signer, other_org, subject="ขอเชิญประชุมคณะทำงาน")
+    inbox_page = client_for(other_clerk)
+
+    def inbox_rows(**query: str) -> str:
+        return inbox_page.get("/inbox/", {"status": "", **query}).content.decode().split("<tbody", 1)[-1]
+
+    found = inbox_rows(q="งบประมาณ")
+    assert "ขอรับการสนับสนุนงบประมาณ" in found and "ขอเชิญประชุมคณะทำงาน" not in found
+    by_number = inbox_rows(q=thai_digits(budget.letter_number))  # printed in Thai digits, stored in Arabic
+    assert "ขอรับการสนับสนุนงบประมาณ" in by_number and "ขอเชิญประชุมคณะทำงาน" not in by_number
+    assert "ขอเชิญประชุมคณะทำงาน" in inbox_rows(q=agency.name_th[:12])  # the sender
+    nothing = inbox_rows(q="ไม่มีเรื่องนี้")
+    assert "ขอรับการสนับสนุนงบประมาณ" not in nothing and "ขอเชิญประชุมคณะทำงาน" not in nothing
+    outbox = client_for(clerk)
+    sent = outbox.get("/outbox/", {"q": "ประชุม"}).content.decode().split("<tbody", 1)[-1]
+    assert "ขอเชิญประชุมคณะทำงาน" in sent and "ขอรับการสนับสนุนงบประมาณ" not in sent
+    to_whom = outbox.get("/outbox/", {"q": other_org.name_th}).content.decode().split("<tbody", 1)[-1]
+    assert "ขอเชิญประชุมคณะทำงาน" in to_whom and "ขอรับการสนับสนุนงบประมาณ" in to_whom
 
 
 def test_opening_a_delivered_letter_as_a_clerk_tells_the_sender_it_was_received(

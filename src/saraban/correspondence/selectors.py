@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from saraban.access.policy import organisations_of, secrecy_filter, today
+from saraban.core.thai import arabic_digits
 from saraban.directory.models import ActingAppointment, Person
 from saraban.regulation.kinds import LetterType
 from saraban.signatures.models import Signature
 
-from .models import Letter, LetterStatus, ReviewStatus, ReviewStep
+from .models import Letter, LetterRecipient, LetterStatus, ReviewStatus, ReviewStep
 
 
 def acting_signer_filter(person: Person) -> Q:
@@ -91,6 +92,18 @@ def outbox(person: Person, organisation_ids: set[int]) -> QuerySet[Letter]:
         organisation_id__in=organisation_ids,
         status__in=[LetterStatus.NUMBERED, LetterStatus.SENT, LetterStatus.CLOSED],
     ).order_by("-date", "-pk").prefetch_related("dispatches__recipient")
+
+
+def outbox_matching(letters: QuerySet[Letter], words: str) -> QuerySet[Letter]:
+    """Those of ``letters`` whose subject, number or a recipient's name holds ``words`` (Thai or Arabic
+    digits alike), for the หนังสือออก list's own search."""
+    words = words.strip()
+    if not words:
+        return letters
+    arabic = arabic_digits(words)
+    found = Q(subject__icontains=words) | Q(number__icontains=arabic) | Q(number__icontains=words) | Exists(
+        LetterRecipient.objects.filter(letter_id=OuterRef("pk"), organisation__name_th__icontains=words))
+    return letters.filter(found)
 
 
 def letter_ids_with_file(sha256: str) -> list[int]:

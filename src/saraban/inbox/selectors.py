@@ -118,6 +118,20 @@ def incoming_of_entries(entry_ids: set[int]) -> dict[int, int]:
     return dict(IncomingLetter.objects.filter(receive_entry_id__in=entry_ids).values_list("receive_entry_id", "pk"))
 
 
+def inbox_matching(letters: QuerySet[IncomingLetter], words: str) -> QuerySet[IncomingLetter]:
+    """Those of ``letters`` whose subject, sender, number (ที่) or เลขรับ holds ``words`` (Thai or Arabic
+    digits alike), for the หนังสือเข้า list's own search."""
+    words = words.strip()
+    if not words:
+        return letters
+    arabic = arabic_digits(words)
+    found = (Q(subject__icontains=words) | Q(sender_name__icontains=words) | Q(letter_number__icontains=words)
+             | Q(letter_number__icontains=arabic))
+    if arabic.isdigit() and len(arabic) <= 9:
+        found |= Q(receive_number=int(arabic))
+    return letters.filter(found)
+
+
 def _same(text: str) -> str:
     """A number or subject as two clerks may type it: no spaces, Arabic digits, lower case."""
     return "".join(arabic_digits(text).lower().split())

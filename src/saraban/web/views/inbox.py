@@ -23,7 +23,7 @@ from saraban.documents.services import FileGone, megabytes, read_file
 from saraban.documents.uploads import limit_uploads, upload_refusal
 from saraban.inbox.models import Assignment, IncomingLetter, IncomingSource, IncomingStatus
 from saraban.inbox.permissions import INCOMING_RULES, can_register_paper, my_open_assignments, offered_actions
-from saraban.inbox.selectors import inbox, incoming_for, likely_duplicates
+from saraban.inbox.selectors import inbox, inbox_matching, incoming_for, likely_duplicates
 from saraban.inbox.services import (
     close,
     complete_assignment,
@@ -61,10 +61,12 @@ ACTIONS = tuple(SUCCESS)
 @require_GET
 @login_required
 def inbox_page(request: HttpRequest) -> HttpResponse:
-    """หนังสือเข้า: received letters of my organisation, urgent first, by due date; filter by status."""
+    """หนังสือเข้า: received letters of my organisation, urgent first, by due date; filter by status and
+    search (``q``: subject, sender, number or เลขรับ)."""
     person, org = person_of(request), organisation_of(request)
     status = request.GET.get("status", "open")
-    rows = inbox(person, organisation_ids=unit_ids_under({org.pk}))
+    words = request.GET.get("q", "").strip()[:200]
+    rows = inbox_matching(inbox(person, organisation_ids=unit_ids_under({org.pk})), words)
     if status == "open":
         rows = rows.filter(status__in=OPEN_STATUSES)
     elif status in IncomingStatus.values:
@@ -76,7 +78,7 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
         (s.value, pick(s.label, lang)) for s in IncomingStatus
     ]
     return render(request, "web/inbox/list.html", {
-        "page": page_of(request, rows), "status": status, "statuses": statuses, "today": today(),
+        "page": page_of(request, rows), "status": status, "statuses": statuses, "today": today(), "q": words,
         "may_register_many": can_register_paper(person, org) is None, "register_many_limit": REGISTER_MANY_LIMIT,
     })
 

@@ -23,7 +23,7 @@ from saraban.core.errors import SarabanError, ValidationFailed
 from saraban.correspondence.content import letter_problems
 from saraban.correspondence.models import Letter
 from saraban.correspondence.permissions import can_draft, can_edit
-from saraban.correspondence.selectors import drafts_of, letter_for, outbox
+from saraban.correspondence.selectors import drafts_of, letter_for, outbox, outbox_matching
 from saraban.correspondence.services import create_letter, update_letter
 from saraban.correspondence.workflow import set_recipients, submit_for_review
 from saraban.directory.models import Organisation, Person, Role
@@ -312,8 +312,11 @@ def letter_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def outbox_page(request: HttpRequest) -> HttpResponse:
-    """หนังสือออก: numbered and sent letters of my organisation, each recipient's status, 50 a page."""
+    """หนังสือออก: numbered and sent letters of my organisation, each recipient's status, 50 a page;
+    ``q`` searches the subject, the number and the recipients."""
     person, org = person_of(request), organisation_of(request)
-    rows = outbox(person, unit_ids_under({org.pk})).select_related("organisation")
+    words = request.GET.get("q", "").strip()[:200]
+    rows = outbox_matching(outbox(person, unit_ids_under({org.pk})), words).select_related("organisation")
     clerk = has_role(person, org, Role.CENTRAL_CLERK, Role.UNIT_CLERK)
-    return render(request, "web/letters/outbox.html", {"page": page_of(request, rows), "is_clerk": clerk})
+    return render(request, "web/letters/outbox.html", {"page": page_of(request, rows), "is_clerk": clerk,
+                                                       "q": words})
