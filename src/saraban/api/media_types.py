@@ -30,8 +30,7 @@ def _accepted() -> list[tuple[str, re.Pattern[str], frozenset[str]]]:
     document = api.get_openapi_schema()
     accepted = []
     for path, item in document.get("paths", {}).items():
-        pattern = re.compile("^" + _PARAMETER.sub("[^/]+", re.escape(path).replace(r"\{", "{").replace(r"\}", "}"))
-                             + "$")
+        pattern = re.compile("^" + "[^/]+".join(re.escape(part) for part in _PARAMETER.split(path)) + "$")
         for method, operation in item.items():
             content = (operation.get("requestBody") or {}).get("content") if isinstance(operation, dict) else None
             if content:
@@ -57,10 +56,11 @@ def refusal(request: HttpRequest) -> HttpResponse | None:
 
 def _has_body(request: HttpRequest) -> bool:
     """Whether the request has a body to judge: one over Django's limit is left to its 413 instead."""
-    length = request.META.get("CONTENT_LENGTH") or ""
-    if length.isdigit() and int(length) > (settings.DATA_UPLOAD_MAX_MEMORY_SIZE or int(length)):
-        return False
-    return (length.isdigit() and int(length) > 0) or "HTTP_TRANSFER_ENCODING" in request.META
+    declared = request.META.get("CONTENT_LENGTH") or ""
+    if not declared.isdigit():
+        return "HTTP_TRANSFER_ENCODING" in request.META
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return int(declared) > 0 and (limit is None or int(declared) <= limit)
 
 
 def _unsupported(th: str, en: str) -> HttpResponse:

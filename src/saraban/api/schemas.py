@@ -73,6 +73,9 @@ def required_text(max_length: int, description: str | None = None) -> Any:
                  json_schema_extra={"pattern": SAYS_SOMETHING})
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _iso_date(value: object) -> object:
     """Only ``YYYY-MM-DD`` (or a date): pydantic alone would also read ``0`` or ``1700000000`` as a date."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
@@ -81,8 +84,6 @@ def _iso_date(value: object) -> object:
         return value
     raise PydanticCustomError("date_parsing", "must be a date written YYYY-MM-DD")
 
-
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 #: A calendar date (ค.ศ.) written ``YYYY-MM-DD``, in a query or a body: nothing else is read as one.
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]

@@ -100,9 +100,10 @@ def outbox_matching(letters: QuerySet[Letter], words: str) -> QuerySet[Letter]:
     words = words.strip()
     if not words:
         return letters
-    arabic = arabic_digits(words)
-    found = Q(subject__icontains=words) | Q(number__icontains=arabic) | Q(number__icontains=words) | Exists(
-        LetterRecipient.objects.filter(letter_id=OuterRef("pk"), organisation__name_th__icontains=words))
+    found = Q(subject__icontains=words) | Q(Exists(
+        LetterRecipient.objects.filter(letter_id=OuterRef("pk"), organisation__name_th__icontains=words)))
+    for written in {words, arabic_digits(words)}:  # a number is kept as typed, in either digits
+        found |= Q(number__icontains=written)
     return letters.filter(found)
 
 

@@ -41,6 +41,7 @@ from .replies import receipt, rejection
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class ReceiveAnswer:
     """The HTTP answer to a posted message: a status and a signed receipt or rejection."""

@@ -125,8 +125,9 @@ def inbox_matching(letters: QuerySet[IncomingLetter], words: str) -> QuerySet[In
     if not words:
         return letters
     arabic = arabic_digits(words)
-    found = (Q(subject__icontains=words) | Q(sender_name__icontains=words) | Q(letter_number__icontains=words)
-             | Q(letter_number__icontains=arabic))
+    found = Q(subject__icontains=words) | Q(sender_name__icontains=words)
+    for written in {words, arabic}:  # a number is kept as typed, in either digits
+        found |= Q(letter_number__icontains=written)
     if arabic.isdigit() and len(arabic) <= 9:
         found |= Q(receive_number=int(arabic))
     return letters.filter(found)
